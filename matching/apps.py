@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MatchingConfig(AppConfig):
+    default_auto_field = 'django.db.models.BigAutoField'
+    name = 'matching'
