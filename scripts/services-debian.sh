@@ -5,7 +5,9 @@
 set -euo pipefail
 
 SUDO=""
+AS_POSTGRES="runuser -u postgres --"
 if [ "$(id -u)" != "0" ]; then
+  AS_POSTGRES="sudo -u postgres"
   if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
     echo "services-debian.sh needs root or sudo to install packages" >&2; exit 1
   fi
@@ -32,11 +34,11 @@ for _ in $(seq 1 30); do
   pg_isready -q -h 127.0.0.1 -p 5432 && break
   sleep 1
 done
-$SUDO -u postgres psql -q -h /var/run/postgresql -tc "SELECT 1 FROM pg_roles WHERE rolname='peersupport'" \
-  | grep -q 1 || $SUDO -u postgres psql -q -h /var/run/postgresql \
+$AS_POSTGRES psql -q -h /var/run/postgresql -tc "SELECT 1 FROM pg_roles WHERE rolname='peersupport'" \
+  | grep -q 1 || $AS_POSTGRES psql -q -h /var/run/postgresql \
   -c "CREATE ROLE peersupport LOGIN PASSWORD 'peersupport' CREATEDB" >&2
-$SUDO -u postgres psql -q -h /var/run/postgresql -tc "SELECT 1 FROM pg_database WHERE datname='peersupport'" \
-  | grep -q 1 || $SUDO -u postgres createdb -h /var/run/postgresql -O peersupport peersupport >&2
+$AS_POSTGRES psql -q -h /var/run/postgresql -tc "SELECT 1 FROM pg_database WHERE datname='peersupport'" \
+  | grep -q 1 || $AS_POSTGRES createdb -h /var/run/postgresql -O peersupport peersupport >&2
 
 # Redis: on loopback only.
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
