@@ -31,7 +31,7 @@ class UserTimezoneMiddleware:
 
 
 class RequireStaffMFAMiddleware:
-    """Coordinators and organisation admins must set up an authenticator app before anything else."""
+    """Coordinators and organisation admins must set up an authenticator app first."""
 
     ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/readyz", "/i18n/")
 

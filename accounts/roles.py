@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-
 @dataclass(frozen=True)
 class Roles:
     coordinator_org_ids: frozenset[int] = field(default_factory=frozenset)
@@ -46,9 +45,7 @@ def roles_for(user) -> Roles:
     enrolment_roles = set(
         Enrolment.objects.filter(user=user, status="active").values_list("role", flat=True)
     )
-    clinician_status = (
-        Clinician.objects.filter(user=user).values_list("status", flat=True).first()
-    )
+    clinician_status = Clinician.objects.filter(user=user).values_list("status", flat=True).first()
     roles = Roles(
         coordinator_org_ids=frozenset(org for org, _role in staff),
         admin_org_ids=frozenset(org for org, role in staff if role == "admin"),
@@ -59,7 +56,3 @@ def roles_for(user) -> Roles:
     )
     user._roles_cache = roles
     return roles
-
-
-
-

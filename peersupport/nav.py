@@ -59,6 +59,10 @@ def items_for(request, roles) -> list[dict]:
         except NoReverseMatch:
             continue
         result.append(
-            {"label": item.label, "url": url, "current": request.path.startswith(url) and url != "/"}
+            {
+                "label": item.label,
+                "url": url,
+                "current": request.path.startswith(url) and url != "/",
+            }
         )
     return result

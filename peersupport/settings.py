@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "peersupport.logging.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,6 +252,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers and beat log through LOGGING below (JSON lines with task ids in production).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
@@ -268,6 +271,8 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", PRODUCTION)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+# Probes from the load balancer or orchestrator come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -280,15 +285,53 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
         },
     },
+    "filters": {"request_id": {"()": "peersupport.logging.RequestIDFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if env_bool("LOG_JSON", PRODUCTION) else "plain",
+            "filters": ["request_id"],
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- groups ---
+CELERY_BEAT_SCHEDULE["groups-sessions-generate"] = {
+    "task": "groups.tasks.sessions_generate_all",
+    "schedule": crontab(hour=2, minute=41),
+}
+CELERY_BEAT_SCHEDULE["groups-waiting-list-offers-expire"] = {
+    "task": "groups.tasks.waiting_list_offers_expire",
+    "schedule": crontab(minute="*/10"),
+}
+GROUPS_POSTS_PER_MINUTE = env_int("GROUPS_POSTS_PER_MINUTE", 5)
+
+# --- notifications ---
+NOTIFICATIONS_SMS_BACKEND = env("SMS_BACKEND", "notifications.sms.FileSmsBackend")
+SMS_FILE_PATH = env("SMS_FILE_PATH", str(VAR_DIR / "sms"))
+SMS_API_URL = env("SMS_API_URL", "")
+SMS_API_TOKEN = env("SMS_API_TOKEN", "")
+SMS_FROM = env("SMS_FROM", "PeerSupport")
+NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 200)
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+if EMAIL_BACKEND.startswith("anymail."):
+    # For example EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN.
+    ANYMAIL = {
+        key.removeprefix("ANYMAIL_"): value
+        for key, value in os.environ.items()
+        if key.startswith("ANYMAIL_")
+    }
+CELERY_BEAT_SCHEDULE["notifications-dispatch"] = {
+    "task": "notifications.tasks.notifications_dispatch",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["notifications-coordinator-digests"] = {
+    "task": "notifications.tasks.coordinator_digests_plan",
+    "schedule": crontab(hour=7, minute=5),
 }

@@ -27,11 +27,56 @@ DEMO_TOTP_SECRETS = {
 }
 
 FIRST_NAMES = [
-    "Amira", "Ben", "Carol", "Dev", "Elena", "Frank", "Grace", "Hamid", "Iris", "Jon",
-    "Kemi", "Liam", "Maya", "Nadia", "Owen", "Priya", "Quentin", "Rosa", "Sam", "Tariq",
-    "Una", "Victor", "Wendy", "Xavier", "Yusuf", "Zara", "Alan", "Bea", "Chidi", "Dora",
-    "Eli", "Fay", "Gus", "Hana", "Ivan", "Jade", "Kofi", "Lena", "Moses", "Nell",
-    "Ola", "Pete", "Rani", "Stan", "Tess", "Uma", "Vic", "Will", "Yara", "Zeb",
+    "Amira",
+    "Ben",
+    "Carol",
+    "Dev",
+    "Elena",
+    "Frank",
+    "Grace",
+    "Hamid",
+    "Iris",
+    "Jon",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Nadia",
+    "Owen",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sam",
+    "Tariq",
+    "Una",
+    "Victor",
+    "Wendy",
+    "Xavier",
+    "Yusuf",
+    "Zara",
+    "Alan",
+    "Bea",
+    "Chidi",
+    "Dora",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hana",
+    "Ivan",
+    "Jade",
+    "Kofi",
+    "Lena",
+    "Moses",
+    "Nell",
+    "Ola",
+    "Pete",
+    "Rani",
+    "Stan",
+    "Tess",
+    "Uma",
+    "Vic",
+    "Will",
+    "Yara",
+    "Zeb",
 ]
 LAST_INITIALS = "ABCDEFGHJKLMNPRSTW"
 
@@ -192,7 +237,8 @@ def seed() -> DemoContext:
             },
         )
     for i in range(40):
-        name = f"{FIRST_NAMES[(i + 12) % len(FIRST_NAMES)]} {LAST_INITIALS[(i * 7) % len(LAST_INITIALS)]}."
+        first, initial = FIRST_NAMES[(i + 12) % len(FIRST_NAMES)], LAST_INITIALS[(i * 7) % 18]
+        name = f"{first} {initial}."
         user = demo_user(f"member{i + 1}@example.org", name)
         context.members.append(user)
         programme = programmes[i % len(programmes)]

@@ -65,7 +65,9 @@ class ProgrammeQuerySet(models.QuerySet):
         return self.annotate(
             recipient_count=Count(
                 "enrolments",
-                filter=Q(enrolments__status="active", enrolments__role__in=["patient", "caregiver"]),
+                filter=Q(
+                    enrolments__status="active", enrolments__role__in=["patient", "caregiver"]
+                ),
             ),
             supporter_count=Count(
                 "enrolments",

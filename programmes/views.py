@@ -65,7 +65,9 @@ def detail(request, slug):
     )
     enrolments = []
     if request.user.is_authenticated:
-        enrolments = list(Enrolment.objects.filter(user=request.user, programme=programme).current())
+        enrolments = list(
+            Enrolment.objects.filter(user=request.user, programme=programme).current()
+        )
     return render(
         request,
         "programmes/detail.html",
@@ -74,7 +76,9 @@ def detail(request, slug):
             "enrolments": enrolments,
             "is_recipient": any(e.is_recipient for e in enrolments),
             "is_supporter": any(e.role == Enrolment.Role.SUPPORTER for e in enrolments),
-            "can_manage": Programme.objects.managed_by(request.user).filter(pk=programme.pk).exists(),
+            "can_manage": Programme.objects.managed_by(request.user)
+            .filter(pk=programme.pk)
+            .exists(),
         },
     )
 
@@ -123,7 +127,10 @@ def volunteer(request, slug):
         else:
             messages.success(
                 request,
-                _("Thank you for offering to help. A coordinator will be in touch about next steps."),
+                _(
+                    "Thank you for offering to help. "
+                    "A coordinator will be in touch about next steps."
+                ),
             )
             return redirect("programmes:mine")
     return render(request, "programmes/volunteer.html", {"programme": programme, "form": form})
@@ -147,7 +154,9 @@ def leave(request, pk):
     enrolment = get_object_or_404(Enrolment.objects.filter(user=request.user), pk=pk)
     services.enrolment_leave(user=request.user, enrolment=enrolment)
     messages.success(
-        request, _("You have left %(name)s. You can join again at any time.") % {"name": enrolment.programme}
+        request,
+        _("You have left %(name)s. You can join again at any time.")
+        % {"name": enrolment.programme},
     )
     return redirect("programmes:mine")
 
@@ -263,8 +272,6 @@ def manage_enrol(request, pk):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, _("%(name)s is enrolled.") % {"name": data["display_name"]}
-            )
+            messages.success(request, _("%(name)s is enrolled.") % {"name": data["display_name"]})
             return redirect("programmes:manage_detail", pk=programme.pk)
     return render(request, "programmes/manage_enrol.html", {"programme": programme, "form": form})

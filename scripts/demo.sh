@@ -11,17 +11,18 @@ export ACCOUNT_EMAIL_VERIFICATION="${ACCOUNT_EMAIL_VERIFICATION:-optional}"
 PY=".venv/bin/python"
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
-mkdir -p var/log var/mail
+VAR="${VAR_DIR:-var}"
+mkdir -p "$VAR/log" "$VAR/mail"
 
 pids=()
 cleanup() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 
-.venv/bin/celery -A peersupport worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+.venv/bin/celery -A peersupport worker --loglevel=INFO --concurrency=2 >"$VAR/log/worker.log" 2>&1 &
 pids+=($!)
-.venv/bin/celery -A peersupport beat --loglevel=INFO >var/log/beat.log 2>&1 &
+.venv/bin/celery -A peersupport beat --loglevel=INFO >"$VAR/log/beat.log" 2>&1 &
 pids+=($!)
-$PY manage.py runserver "127.0.0.1:$PORT" --noreload >var/log/web.log 2>&1 &
+$PY manage.py runserver "127.0.0.1:$PORT" --noreload >"$VAR/log/web.log" 2>&1 &
 pids+=($!)
 
 cat <<INFO
@@ -35,10 +36,10 @@ cat <<INFO
     Peer supporter:           supporter1@example.org    (supporter1..supporter12)
     Member:                   member1@example.org       (member1..member40)
 
-  E-mails the platform sends are written to var/mail/.
-  Logs: var/log/web.log, var/log/worker.log, var/log/beat.log
+  E-mails the platform sends are written to $VAR/mail/.
+  Logs: $VAR/log/web.log, worker.log and beat.log
   Press Ctrl+C to stop.
 
 INFO
 wait -n "${pids[@]}"
-echo "A process stopped; see var/log/ for why." >&2
+echo "A process stopped; see $VAR/log/ for why." >&2

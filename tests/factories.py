@@ -1,4 +1,4 @@
-"""factory-boy factories shared by every app's tests. Apps add theirs in tests/<app>/factories.py."""
+"""factory-boy factories shared by every app. Apps add theirs in tests/<app>/factories.py."""
 
 from __future__ import annotations
 

@@ -79,9 +79,7 @@ def axe_check():
     def check(page) -> None:
         results = axe.run(page)
         serious = [
-            v
-            for v in results.response["violations"]
-            if v.get("impact") in ("serious", "critical")
+            v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")
         ]
         details = "\n".join(
             f"{v['id']} ({v['impact']}): {v['help']} -> "
