@@ -1,4 +1,4 @@
-"""`{% app_partials "name" %}` renders `<app>/partials/<name>.html` from each local app."""
+"""`{% app_partials "name" %}` renders `<app>/partials/<name>.html` from each local app.
 
 It lets each app add its own links and panels to shared pages (a programme's coordinator page,
 a member's programme card) without editing the other apps' templates.
