@@ -1,0 +1,569 @@
+"""Planning, dispatching and sending notices, exactly once per ledger key; people's choices.
+
+How a message is sent exactly once:
+
+1. Planning inserts one `Delivery` row per (kind, object, person, offset, channel) with
+   `bulk_create(ignore_conflicts=True)` on a unique key: beat firing twice, or two
+   dispatchers racing, insert nothing twice.
+2. A send task claims rows with one conditional UPDATE (`status=pending -> sending`, a random
+   claim token), then reads back only the rows carrying its token: two workers given the
+   same ids never both get a row.
+3. In-app notices are written in the same transaction that marks the rows sent, so they are
+   exactly once outright. E-mail and SMS leave the database: each is marked sent right after
+   the provider accepts it (every `NOTIFICATIONS_SENT_FLUSH_EVERY` messages, default 1).
+   The residual window is a crash between the provider accepting a message and that UPDATE
+   committing: the row stays `sending`, and after `NOTIFICATIONS_LEASE` the dispatcher puts
+   it back, so that one message can go twice (at-least-once). SMS carries an
+   `Idempotency-Key` and e-mail a stable `Message-ID` derived from the ledger key, so
+   providers and mail clients that de-duplicate on them drop the second copy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import smtplib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import sms, sources
+from .models import (
+    Channel,
+    Delivery,
+    DispatchMark,
+    Kind,
+    Notification,
+    NotificationPreference,
+    OrganisationNotificationSettings,
+)
+
+logger = logging.getLogger(__name__)
+
+Status = Delivery.Status
+
+
+def _setting(name: str, default):
+    return getattr(settings, name, default)
+
+
+def batch_size() -> int:
+    return _setting("NOTIFICATIONS_BATCH_SIZE", 200)
+
+
+def max_attempts() -> int:
+    return _setting("NOTIFICATIONS_MAX_ATTEMPTS", 5)
+
+
+LEASE = dt.timedelta(minutes=10)
+REQUEUE_AFTER = dt.timedelta(minutes=10)
+PLAN_OVERLAP = dt.timedelta(minutes=10)
+MAX_CATCH_UP = dt.timedelta(days=7)
+UNSUBSCRIBE_SALT = "notifications.unsubscribe"
+UNSUBSCRIBE_MAX_AGE = 60 * 60 * 24 * 365
+
+
+class NotificationError(ValidationError):
+    """A request about notifications that cannot be done."""
+
+
+class BadUnsubscribeLink(NotificationError):
+    pass
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """1, 2, 4, 8... minutes after each failed try, at most an hour."""
+    return dt.timedelta(seconds=min(60 * 2 ** max(attempts - 1, 0), 3600))
+
+
+# --- dispatching -------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchResult:
+    planned: int = 0
+    requeued: int = 0
+    batches: list[list[int]] = field(default_factory=list)
+
+
+def plan_due(*, now: dt.datetime) -> int:
+    """Insert ledger rows for everything whose moment fell since the last run."""
+    mark, _created = DispatchMark.objects.get_or_create(
+        name="planner",
+        defaults={"planned_until": now - dt.timedelta(minutes=sources.MAX_OFFSET)},
+    )
+    since = max(mark.planned_until - PLAN_OVERLAP, now - MAX_CATCH_UP)
+    planned = 0
+    for planner in sources.PLANNERS:
+        for chunk in planner(since=since, now=now):
+            Delivery.objects.bulk_create(chunk, ignore_conflicts=True, batch_size=1000)
+            planned += len(chunk)
+    DispatchMark.objects.filter(name="planner", planned_until__lt=now).update(planned_until=now)
+    return planned
+
+
+def requeue_stale_claims(*, now: dt.datetime) -> int:
+    """Rows a worker claimed but never finished (it died): try again, or give up."""
+    cutoff = now - LEASE
+    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
+    stale.filter(attempts__gte=max_attempts()).update(
+        status=Status.FAILED, last_error="worker stopped while sending"
+    )
+    return stale.update(status=Status.PENDING, enqueued_at=None)
+
+
+def due_batches(*, now: dt.datetime, limit: int = 100_000) -> list[list[int]]:
+    """Ids of due rows not recently handed to a worker, in batches; marks them enqueued."""
+    ids = list(
+        Delivery.objects.due(now)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    size = batch_size()
+    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
+    for batch in batches:
+        Delivery.objects.filter(pk__in=batch).update(enqueued_at=now)
+    return batches
+
+
+def dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
+    """Plan what is due, recover abandoned claims, and return due ids in batches."""
+    now = now or timezone.now()
+    result = DispatchResult()
+    result.planned = plan_due(now=now)
+    result.requeued = requeue_stale_claims(now=now)
+    result.batches = due_batches(now=now)
+    logger.info(
+        "notifications.dispatched",
+        extra={"planned": result.planned, "batches": len(result.batches)},
+    )
+    return result
+
+
+def plan_digests(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    rows = sources.plan_coordinator_digests(now=now)
+    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+# --- sending -----------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    sent: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+    deferred: list[int] = field(default_factory=list)
+    retry: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    retry_in: dt.timedelta | None = None
+
+
+class TemporaryError(Exception):
+    pass
+
+
+def _is_temporary(error: Exception) -> bool:
+    if isinstance(error, sms.SmsTemporaryError):
+        return True
+    if isinstance(error, sms.SmsPermanentError):
+        return False
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return False
+    try:
+        from anymail.exceptions import AnymailRecipientsRefused
+
+        if isinstance(error, AnymailRecipientsRefused):
+            return False
+    except ImportError:  # pragma: no cover
+        pass
+    return True
+
+
+def unsubscribe_token(*, user_id: int, kind: str) -> str:
+    return signing.dumps({"u": user_id, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def message_id(delivery_key: str) -> str:
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{delivery_key}".encode()).hexdigest()[:32]
+    return f"<{digest}@peersupport.notifications>"
+
+
+def build_email(delivery: Delivery, user, message: sources.Message) -> EmailMultiAlternatives:
+    unsubscribe_url = sources.site_url(
+        reverse(
+            "notifications:unsubscribe",
+            args=[unsubscribe_token(user_id=user.pk, kind=delivery.kind)],
+        )
+    )
+    context = {
+        "message": message,
+        "url": sources.site_url(message.url),
+        "person": user,
+        "kind_label": Kind(delivery.kind).label,
+        "unsubscribe_url": unsubscribe_url,
+        "preferences_url": sources.site_url(reverse("notifications:preferences")),
+    }
+    email = EmailMultiAlternatives(
+        subject=message.title,
+        body=render_to_string("notifications/email/message.txt", context),
+        to=[user.email],
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": message_id(delivery.key),
+        },
+    )
+    email.attach_alternative(
+        render_to_string("notifications/email/message.html", context), "text/html"
+    )
+    for name, content, mimetype in message.attachments:
+        email.attach(name, content, mimetype)
+    return email
+
+
+def sms_body(message: sources.Message) -> str:
+    text = message.title
+    if message.url:
+        text += " " + sources.site_url(message.url)
+    return text[:450]
+
+
+def _decide(delivery: Delivery, pref, source, now: dt.datetime) -> tuple[str, object]:
+    """("send", None), ("skip", reason) or ("defer", until) for one claimed row."""
+    user = delivery.user
+    if delivery.expires_at is not None and delivery.expires_at <= now:
+        return "skip", "stale: too late to be useful"
+    if not user.is_active:
+        return "skip", "person is not active"
+    if not (pref or NotificationPreference(user=user)).wants(delivery.kind, delivery.channel):
+        return "skip", "person turned this off"
+    if delivery.channel == Channel.EMAIL and not user.email:
+        return "skip", "no e-mail address"
+    if delivery.channel == Channel.SMS and not user.phone:
+        return "skip", "no phone number"
+    reason = source.skip_reason(delivery, pref, now)
+    if reason:
+        return "skip", reason
+    if delivery.channel == Channel.SMS and pref is not None:
+        until = pref.quiet_until(now, user.tzinfo)
+        if until is not None:
+            if delivery.expires_at is not None and until >= delivery.expires_at:
+                return "skip", "quiet hours"
+            return "defer", until
+    return "send", None
+
+
+def claim(ids: list[int], *, now: dt.datetime) -> tuple[str, list[Delivery]]:
+    token = secrets.token_hex(16)
+    claimed = Delivery.objects.filter(pk__in=ids, status=Status.PENDING, due_at__lte=now).update(
+        status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return token, []
+    rows = list(
+        Delivery.objects.filter(claim=token, status=Status.SENDING)
+        .select_related("user")
+        .order_by("pk")
+    )
+    return token, rows
+
+
+def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult:
+    """Send the due rows among `ids` that this call manages to claim; skip, defer or retry
+    the rest. Safe to run twice or concurrently: a row is only ever claimed once."""
+    now = now or timezone.now()
+    result = BatchResult()
+    token, rows = claim(ids, now=now)
+    if not rows:
+        return result
+    prefs = sources.preferences_for(d.user_id for d in rows)
+    by_kind: dict[str, list[Delivery]] = defaultdict(list)
+    for row in rows:
+        by_kind[row.kind].append(row)
+    loaded = {}
+    for kind, kind_rows in by_kind.items():
+        source = sources.SOURCES[kind]()
+        source.load(kind_rows, now)
+        loaded[kind] = source
+
+    skipped: dict[str, list[int]] = defaultdict(list)
+    deferred: dict[int, dt.datetime] = {}
+    in_app: list[tuple[Delivery, sources.Message]] = []
+    outgoing: list[tuple[Delivery, object]] = []
+    for row in rows:
+        pref = prefs.get(row.user_id)
+        source = loaded[row.kind]
+        with translation.override(row.user.preferred_language or settings.LANGUAGE_CODE):
+            action, detail = _decide(row, pref, source, now)
+            if action == "skip":
+                skipped[str(detail)].append(row.pk)
+                continue
+            if action == "defer":
+                deferred[row.pk] = detail
+                continue
+            message = source.message(row, row.user)
+            if row.channel == Channel.IN_APP:
+                in_app.append((row, message))
+            elif row.channel == Channel.EMAIL:
+                outgoing.append((row, build_email(row, row.user, message)))
+            else:
+                outgoing.append(
+                    (
+                        row,
+                        sms.SmsMessage(
+                            to=row.user.phone,
+                            body=sms_body(message),
+                            idempotency_key=sms.idempotency_key(row.key),
+                        ),
+                    )
+                )
+
+    mine = Delivery.objects.filter(claim=token, status=Status.SENDING)
+    for reason, pks in skipped.items():
+        mine.filter(pk__in=pks).update(status=Status.SKIPPED, last_error=reason[:200])
+        result.skipped += pks
+    if deferred:
+        mine.filter(pk__in=list(deferred)).update(
+            status=Status.PENDING,
+            enqueued_at=None,
+            attempts=F("attempts") - 1,
+            due_at=Case(*[When(pk=pk, then=Value(until)) for pk, until in deferred.items()]),
+        )
+        result.deferred += list(deferred)
+    if in_app:
+        _deliver_in_app(in_app, token=token, now=now)
+        result.sent += [row.pk for row, _message in in_app]
+    _deliver_outgoing(outgoing, token=token, now=now, result=result)
+    logger.info(
+        "notifications.batch",
+        extra={
+            "sent": len(result.sent),
+            "skipped": len(result.skipped),
+            "deferred": len(result.deferred),
+            "retry": len(result.retry),
+            "failed": len(result.failed),
+        },
+    )
+    return result
+
+
+def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str, now) -> None:
+    """In-app notices and the ledger change in one transaction: exactly once, no window."""
+    with transaction.atomic():
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user_id=row.user_id,
+                    kind=row.kind,
+                    title=message.title[:200],
+                    body="\n".join(message.lines),
+                    url=message.url,
+                    created_at=now,
+                )
+                for row, message in items
+            ]
+        )
+        Delivery.objects.filter(pk__in=[row.pk for row, _m in items], claim=token).update(
+            status=Status.SENT, sent_at=now
+        )
+
+
+def _deliver_outgoing(items, *, token: str, now, result: BatchResult) -> None:
+    if not items:
+        return
+    flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+    unmarked: list[int] = []
+    failures: list[tuple[Delivery, Exception]] = []
+
+    def flush() -> None:
+        if unmarked:
+            Delivery.objects.filter(pk__in=unmarked, claim=token).update(
+                status=Status.SENT, sent_at=now, last_error=""
+            )
+            result.sent.extend(unmarked)
+            unmarked.clear()
+
+    connection = None
+    sms_backend = None
+    try:
+        for row, outgoing in items:
+            try:
+                if isinstance(outgoing, EmailMultiAlternatives):
+                    if connection is None:
+                        connection = get_connection()
+                        connection.open()
+                    connection.send_messages([outgoing])
+                else:
+                    sms_backend = sms_backend or sms.get_backend()
+                    sms_backend.send(outgoing)
+            except Exception as error:  # noqa: BLE001 - every provider error is recorded
+                failures.append((row, error))
+                logger.warning(
+                    "notifications.send_failed",
+                    extra={"delivery_id": row.pk, "error": type(error).__name__},
+                )
+                continue
+            unmarked.append(row.pk)
+            if len(unmarked) >= flush_every:
+                flush()
+    finally:
+        flush()
+        if connection is not None:
+            connection.close()
+    _record_failures(failures, token=token, now=now, result=result)
+
+
+def _record_failures(failures, *, token: str, now, result: BatchResult) -> None:
+    retry: dict[int, dt.datetime] = {}
+    give_up: list[tuple[int, str]] = []
+    for row, error in failures:
+        # Only the kind of error: provider messages can contain addresses.
+        reason = f"{type(error).__name__}"
+        if isinstance(error, sms.SmsError):
+            reason = f"{reason}: {error}"[:200]
+        if _is_temporary(error) and row.attempts < max_attempts():
+            retry[row.pk] = now + backoff(row.attempts)
+        else:
+            give_up.append((row.pk, reason))
+    mine = Delivery.objects.filter(claim=token, status=Status.SENDING)
+    if retry:
+        reasons = {row.pk: f"{type(error).__name__}"[:200] for row, error in failures}
+        mine.filter(pk__in=list(retry)).update(
+            status=Status.PENDING,
+            enqueued_at=now,
+            due_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in retry.items()]),
+            last_error=Case(*[When(pk=pk, then=Value(reasons[pk])) for pk in retry]),
+        )
+        result.retry += list(retry)
+        result.retry_in = min(retry.values()) - now
+    if give_up:
+        mine.filter(pk__in=[pk for pk, _r in give_up]).update(
+            status=Status.FAILED,
+            last_error=Case(*[When(pk=pk, then=Value(reason)) for pk, reason in give_up]),
+        )
+        result.failed += [pk for pk, _r in give_up]
+
+
+# --- people's choices --------------------------------------------------------------------
+
+
+def preference_for(user) -> NotificationPreference:
+    """The person's saved choices, or the defaults (not saved)."""
+    return NotificationPreference.objects.filter(user=user).first() or NotificationPreference(
+        user=user
+    )
+
+
+def preference_update(*, user, values: dict) -> NotificationPreference:
+    """Save a person's own notification choices."""
+    pref = preference_for(user)
+    for name in (
+        "email_enabled",
+        "sms_enabled",
+        "in_app_enabled",
+        "muted_kinds",
+        "quiet_start",
+        "quiet_end",
+        "session_reminder_offsets",
+    ):
+        if name in values:
+            setattr(pref, name, values[name])
+    pref.full_clean(exclude=["user"])
+    pref.save()
+    if "preferred_language" in values and values["preferred_language"]:
+        user.preferred_language = values["preferred_language"]
+        user.save(update_fields=["preferred_language"])
+    return pref
+
+
+def unsubscribe_check(*, token: str) -> tuple[int, str]:
+    """The person and kind a link is for; BadUnsubscribeLink if forged or too old."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT, max_age=UNSUBSCRIBE_MAX_AGE)
+        user_id, kind = int(data["u"]), str(data["k"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError) as error:
+        raise BadUnsubscribeLink(_("This link does not work. It may be too old.")) from error
+    if kind not in Kind.values:
+        raise BadUnsubscribeLink(_("This link does not work. It may be too old."))
+    return user_id, kind
+
+
+def unsubscribe(*, token: str) -> str:
+    """Turn off one kind of notice for the person the signed link was made for."""
+    from accounts.models import User
+
+    user_id, kind = unsubscribe_check(token=token)
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        raise BadUnsubscribeLink(_("This link does not work. It may be too old."))
+    with transaction.atomic():
+        pref, _created = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+        if kind not in pref.muted_kinds:
+            pref.muted_kinds = [*pref.muted_kinds, kind]
+            pref.save(update_fields=["muted_kinds", "updated_at"])
+    logger.info("notifications.unsubscribed", extra={"user_id": user_id, "kind": kind})
+    return kind
+
+
+def notification_mark_read(*, user, notification: Notification) -> None:
+    """Mark one of the person's own notices as read."""
+    if notification.user_id != user.pk:
+        raise NotificationError(_("This is not your notice."))
+    Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
+
+
+def delivery_retry(*, actor, delivery: Delivery) -> None:
+    """A coordinator asks to try a failed message again (the delivery is already scoped)."""
+    updated = Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
+        status=Status.PENDING, attempts=0, due_at=timezone.now(), enqueued_at=None
+    )
+    if not updated:
+        raise NotificationError(_("This message is no longer waiting to be tried again."))
+    logger.info(
+        "notifications.delivery_retry", extra={"delivery_id": delivery.pk, "actor_id": actor.pk}
+    )
+
+
+def organisation_settings_for(organisation) -> OrganisationNotificationSettings:
+    return OrganisationNotificationSettings.objects.filter(
+        organisation=organisation
+    ).first() or OrganisationNotificationSettings(organisation=organisation)
+
+
+def organisation_settings_update(
+    *, actor, organisation, session_reminder_offsets: list[int]
+) -> OrganisationNotificationSettings:
+    """Change an organisation's default reminder times (the organisation is already scoped)."""
+    if not session_reminder_offsets:
+        raise NotificationError(_("Choose at least one reminder time."))
+    settings_row = organisation_settings_for(organisation)
+    settings_row.session_reminder_offsets = sorted(
+        {int(o) for o in session_reminder_offsets}, reverse=True
+    )
+    settings_row.save()
+    logger.info(
+        "notifications.organisation_settings",
+        extra={"organisation_id": organisation.pk, "actor_id": actor.pk},
+    )
+    return settings_row

@@ -1,0 +1,559 @@
+"""Where notices come from: each kind plans ledger rows in bulk and, at send time, loads what
+it needs for a whole batch and says what to write.
+
+Planning reads only rows whose moment falls in a time window `(since, now]`, with range
+queries on indexed columns (`GroupSession.starts_at`, `SessionChange.created_at`,
+`WaitingListOffer.created_at`), a constant number of queries per chunk of people.
+Apps that are not installed yet (or lack a model) simply plan nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from .models import (
+    Channel,
+    Delivery,
+    Kind,
+    NotificationPreference,
+    OrganisationNotificationSettings,
+)
+
+CHUNK = 2000
+# Reminder times a person may choose, in minutes before a session.
+OFFSET_CHOICES = [15, 30, 60, 120, 180, 24 * 60, 48 * 60]
+MAX_OFFSET = max(OFFSET_CHOICES)
+
+
+def model(app_label: str, name: str):
+    """A model of another app, or None while that app has not built it yet."""
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
+@dataclass
+class Person:
+    user_id: int
+    email: str | None
+    phone: str
+
+
+@dataclass
+class Message:
+    """What one delivery says, in the person's language and time zone."""
+
+    title: str
+    lines: list[str]
+    url: str = ""
+    action: str = ""
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+def channels_for(person: Person, pref: NotificationPreference | None, kind: str) -> list[str]:
+    pref = pref or NotificationPreference(user_id=person.user_id)
+    wanted = []
+    if person.email and pref.wants(kind, Channel.EMAIL):
+        wanted.append(Channel.EMAIL)
+    if person.phone and pref.wants(kind, Channel.SMS):
+        wanted.append(Channel.SMS)
+    if pref.wants(kind, Channel.IN_APP):
+        wanted.append(Channel.IN_APP)
+    return wanted
+
+
+def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
+    return {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=set(user_ids))}
+
+
+def organisation_offsets() -> dict[int, list[int]]:
+    return dict(
+        OrganisationNotificationSettings.objects.values_list(
+            "organisation_id", "session_reminder_offsets"
+        )
+    )
+
+
+def offsets_for(
+    pref: NotificationPreference | None, org_id: int | None, org_offsets: dict[int, list[int]]
+) -> list[int]:
+    from .models import DEFAULT_SESSION_REMINDER_OFFSETS
+
+    if pref is not None and pref.session_reminder_offsets:
+        return list(pref.session_reminder_offsets)
+    return list(org_offsets.get(org_id) or DEFAULT_SESSION_REMINDER_OFFSETS)
+
+
+def superseded(offset: int, offsets: list[int], starts_at: dt.datetime, now: dt.datetime) -> bool:
+    """A nearer reminder is already due (after an outage): send only that one."""
+    return any(o < offset and starts_at - dt.timedelta(minutes=o) <= now for o in offsets)
+
+
+def _chunks(rows: Iterator, size: int = CHUNK) -> Iterator[list]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _url(name: str, **kwargs) -> str:
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return ""
+
+
+def when(moment: dt.datetime, tzinfo: dt.tzinfo) -> str:
+    """A time in the person's own zone, in words: "Tuesday 4 March at 14:00 GMT"."""
+    local = timezone.localtime(moment, tzinfo)
+    return _("%(date)s at %(time)s %(zone)s") % {
+        "date": formats.date_format(local, "l j F"),
+        "time": formats.time_format(local, "H:i"),
+        "zone": local.tzname(),
+    }
+
+
+# --- group session reminders -------------------------------------------------------------
+
+
+def plan_session_reminders(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+    GroupSession = model("groups", "GroupSession")
+    Membership = model("groups", "Membership")
+    if GroupSession is None or Membership is None:
+        return
+    org_offsets = organisation_offsets()
+    offsets = set(OFFSET_CHOICES)
+    for values in org_offsets.values():
+        offsets.update(int(o) for o in values or [])
+    window = Q()
+    for o in sorted(offsets):
+        delta = dt.timedelta(minutes=o)
+        window |= Q(
+            group__sessions__starts_at__gt=since + delta,
+            group__sessions__starts_at__lte=now + delta,
+        )
+    rows = (
+        Membership.objects.filter(window, status="member", group__sessions__status="scheduled")
+        .values_list(
+            "group__sessions__id",
+            "group__sessions__starts_at",
+            "group__programme__organisation_id",
+            "user_id",
+            "user__email",
+            "user__phone",
+        )
+        .order_by()
+    )
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
+        prefs = preferences_for(row[3] for row in chunk)
+        planned = []
+        for session_id, starts_at, org_id, user_id, email, phone in chunk:
+            pref = prefs.get(user_id)
+            person = Person(user_id, email, phone)
+            user_offsets = offsets_for(pref, org_id, org_offsets)
+            channels = channels_for(person, pref, Kind.SESSION_REMINDER)
+            stamp = int(starts_at.timestamp())
+            for offset in user_offsets:
+                due_at = starts_at - dt.timedelta(minutes=offset)
+                if not (since < due_at <= now):
+                    continue
+                status, reason = Delivery.Status.PENDING, ""
+                if starts_at <= now:
+                    status, reason = Delivery.Status.SKIPPED, "stale: session started"
+                elif superseded(offset, user_offsets, starts_at, now):
+                    status, reason = Delivery.Status.SKIPPED, "superseded by a nearer reminder"
+                for channel in channels:
+                    planned.append(
+                        Delivery(
+                            key=f"session_reminder:{session_id}:{stamp}:{user_id}:{offset}:{channel}",
+                            user_id=user_id,
+                            organisation_id=org_id,
+                            kind=Kind.SESSION_REMINDER,
+                            channel=channel,
+                            status=status,
+                            last_error=reason,
+                            object_id=session_id,
+                            data={"offset": offset, "starts_at": stamp},
+                            due_at=due_at,
+                            expires_at=starts_at,
+                        )
+                    )
+        yield planned
+
+
+def _members_of(group_ids: set[int], user_ids: set[int]) -> set[tuple[int, int]]:
+    Membership = model("groups", "Membership")
+    return set(
+        Membership.objects.filter(
+            group_id__in=group_ids, user_id__in=user_ids, status="member"
+        ).values_list("group_id", "user_id")
+    )
+
+
+def _session_ics(session) -> bytes | None:
+    try:
+        from groups.calendar import session_ics
+    except ImportError:
+        return None
+    return session_ics(session)
+
+
+class SessionReminderSource:
+    kind = Kind.SESSION_REMINDER
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        GroupSession = model("groups", "GroupSession")
+        ids = {d.object_id for d in deliveries}
+        self.sessions = GroupSession.objects.select_related("group").in_bulk(ids)
+        self.members = _members_of(
+            {s.group_id for s in self.sessions.values()}, {d.user_id for d in deliveries}
+        )
+        self.org_offsets = organisation_offsets()
+        self.ics: dict[int, bytes | None] = {}
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        session = self.sessions.get(delivery.object_id)
+        if session is None or session.status != "scheduled":
+            return "session cancelled"
+        if int(session.starts_at.timestamp()) != delivery.data.get("starts_at"):
+            return "session moved"
+        if session.starts_at <= now:
+            return "stale: session started"
+        if (session.group_id, delivery.user_id) not in self.members:
+            return "no longer a member"
+        offsets = offsets_for(pref, delivery.organisation_id, self.org_offsets)
+        if superseded(delivery.data.get("offset", 0), offsets, session.starts_at, now):
+            return "superseded by a nearer reminder"
+        return ""
+
+    def message(self, delivery: Delivery, user) -> Message:
+        session = self.sessions[delivery.object_id]
+        group = session.group
+        start = when(session.starts_at, user.tzinfo)
+        lines = [
+            _("Your group “%(group)s” meets on %(when)s.") % {"group": group.name, "when": start}
+        ]
+        if getattr(group, "meeting_link", ""):
+            lines.append(_("It is online. The link to join is on the group’s page."))
+        elif getattr(group, "venue_address", ""):
+            lines.append(_("Where: %(place)s") % {"place": group.venue_address})
+        message = Message(
+            title=_("Reminder: %(group)s, %(when)s") % {"group": group.name, "when": start},
+            lines=lines,
+            url=_group_url(group),
+            action=_("See your group"),
+        )
+        if delivery.channel == Channel.EMAIL:
+            if session.pk not in self.ics:
+                self.ics[session.pk] = _session_ics(session)
+            if self.ics[session.pk]:
+                message.attachments.append(("session.ics", self.ics[session.pk], "text/calendar"))
+        return message
+
+
+def _group_url(group) -> str:
+    try:
+        return group.get_absolute_url()
+    except (AttributeError, NoReverseMatch):
+        return ""
+
+
+# --- session moved or cancelled ----------------------------------------------------------
+
+
+def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+    Membership = model("groups", "Membership")
+    if Membership is None or model("groups", "SessionChange") is None:
+        return
+    rows = (
+        Membership.objects.filter(
+            status="member",
+            group__sessions__changes__created_at__gt=since,
+            group__sessions__changes__created_at__lte=now,
+            group__sessions__changes__kind__in=["moved", "cancelled"],
+        )
+        .values_list(
+            "group__sessions__changes__id",
+            "group__sessions__changes__created_at",
+            "group__sessions__changes__previous_starts_at",
+            "group__sessions__starts_at",
+            "group__programme__organisation_id",
+            "user_id",
+            "user__email",
+            "user__phone",
+        )
+        .order_by()
+    )
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
+        prefs = preferences_for(row[5] for row in chunk)
+        planned = []
+        for change_id, created_at, previous, starts_at, org_id, user_id, email, phone in chunk:
+            expires_at = max(filter(None, [previous, starts_at]))
+            for channel in channels_for(
+                Person(user_id, email, phone), prefs.get(user_id), Kind.SESSION_CHANGE
+            ):
+                planned.append(
+                    Delivery(
+                        key=f"session_change:{change_id}:{user_id}:{channel}",
+                        user_id=user_id,
+                        organisation_id=org_id,
+                        kind=Kind.SESSION_CHANGE,
+                        channel=channel,
+                        object_id=change_id,
+                        due_at=created_at,
+                        expires_at=expires_at,
+                        status=Delivery.Status.SKIPPED if expires_at <= now else "pending",
+                        last_error="stale: session time passed" if expires_at <= now else "",
+                    )
+                )
+        yield planned
+
+
+class SessionChangeSource:
+    kind = Kind.SESSION_CHANGE
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        SessionChange = model("groups", "SessionChange")
+        self.changes = SessionChange.objects.select_related("session__group").in_bulk(
+            {d.object_id for d in deliveries}
+        )
+        self.members = _members_of(
+            {c.session.group_id for c in self.changes.values()}, {d.user_id for d in deliveries}
+        )
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        change = self.changes.get(delivery.object_id)
+        if change is None:
+            return "change removed"
+        if (change.session.group_id, delivery.user_id) not in self.members:
+            return "no longer a member"
+        return ""
+
+    def message(self, delivery: Delivery, user) -> Message:
+        change = self.changes[delivery.object_id]
+        session, group = change.session, change.session.group
+        tz = user.tzinfo
+        if change.kind == "cancelled":
+            title = _("Cancelled: %(group)s on %(when)s") % {
+                "group": group.name,
+                "when": when(session.starts_at, tz),
+            }
+            lines = [_("This group session will not happen. We are sorry.")]
+        else:
+            title = _("New time: %(group)s is now on %(when)s") % {
+                "group": group.name,
+                "when": when(session.starts_at, tz),
+            }
+            lines = []
+            if change.previous_starts_at:
+                lines.append(
+                    _("It was going to be on %(when)s.")
+                    % {"when": when(change.previous_starts_at, tz)}
+                )
+        return Message(title=title, lines=lines, url=_group_url(group), action=_("See your group"))
+
+
+# --- waiting-list offers -----------------------------------------------------------------
+
+
+def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+    Offer = model("groups", "WaitingListOffer")
+    if Offer is None:
+        return
+    rows = (
+        Offer.objects.filter(created_at__gt=since, created_at__lte=now, status="open")
+        .values_list(
+            "id",
+            "created_at",
+            "expires_at",
+            "membership__group__programme__organisation_id",
+            "membership__user_id",
+            "membership__user__email",
+            "membership__user__phone",
+        )
+        .order_by()
+    )
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
+        prefs = preferences_for(row[4] for row in chunk)
+        planned = []
+        for offer_id, created_at, expires_at, org_id, user_id, email, phone in chunk:
+            for channel in channels_for(
+                Person(user_id, email, phone), prefs.get(user_id), Kind.WAITING_LIST_OFFER
+            ):
+                planned.append(
+                    Delivery(
+                        key=f"waiting_list_offer:{offer_id}:{channel}",
+                        user_id=user_id,
+                        organisation_id=org_id,
+                        kind=Kind.WAITING_LIST_OFFER,
+                        channel=channel,
+                        object_id=offer_id,
+                        due_at=created_at,
+                        expires_at=expires_at,
+                    )
+                )
+        yield planned
+
+
+class WaitingListOfferSource:
+    kind = Kind.WAITING_LIST_OFFER
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        Offer = model("groups", "WaitingListOffer")
+        self.offers = Offer.objects.select_related("membership__group").in_bulk(
+            {d.object_id for d in deliveries}
+        )
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        offer = self.offers.get(delivery.object_id)
+        if offer is None or offer.status != "open" or offer.expires_at <= now:
+            return "offer no longer open"
+        return ""
+
+    def message(self, delivery: Delivery, user) -> Message:
+        offer = self.offers[delivery.object_id]
+        group = offer.membership.group
+        return Message(
+            title=_("A place is free in “%(group)s”") % {"group": group.name},
+            lines=[
+                _("You were on the waiting list, and now there is a place for you."),
+                _("Please say yes or no before %(when)s, or we offer it to the next person.")
+                % {"when": when(offer.expires_at, user.tzinfo)},
+            ],
+            url=_group_url(group),
+            action=_("Answer the offer"),
+        )
+
+
+# --- daily summary for coordinators ------------------------------------------------------
+
+
+def plan_coordinator_digests(*, now: dt.datetime) -> list[Delivery]:
+    """One e-mail a day to each coordinator, per organisation (key: organisation + date)."""
+    from programmes.models import StaffMembership
+
+    day = now.date().isoformat()
+    staff = StaffMembership.objects.filter(user__is_active=True, user__email__isnull=False)
+    rows = list(staff.values_list("organisation_id", "user_id", "user__email", "user__phone"))
+    prefs = preferences_for(row[1] for row in rows)
+    planned = []
+    for org_id, user_id, email, phone in rows:
+        if Channel.EMAIL not in channels_for(
+            Person(user_id, email, phone), prefs.get(user_id), Kind.COORDINATOR_DIGEST
+        ):
+            continue
+        planned.append(
+            Delivery(
+                key=f"coordinator_digest:{org_id}:{day}:{user_id}:email",
+                user_id=user_id,
+                organisation_id=org_id,
+                kind=Kind.COORDINATOR_DIGEST,
+                channel=Channel.EMAIL,
+                object_id=org_id,
+                due_at=now,
+                expires_at=now + dt.timedelta(hours=20),
+            )
+        )
+    return planned
+
+
+class CoordinatorDigestSource:
+    kind = Kind.COORDINATOR_DIGEST
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        from django.db.models import Count
+
+        from programmes.models import Organisation
+
+        org_ids = {d.object_id for d in deliveries}
+        since = now - dt.timedelta(days=1)
+        self.organisations = Organisation.objects.in_bulk(org_ids)
+        self.counts: dict[str, dict[int, int]] = {}
+        Referral = model("referrals", "Referral")
+        if Referral is not None:
+            self.counts["referrals"] = dict(
+                Referral.objects.filter(
+                    programme__organisation_id__in=org_ids, created_at__gt=since
+                )
+                .values_list("programme__organisation_id")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        PostReport = model("groups", "PostReport")
+        if PostReport is not None:
+            self.counts["reports"] = dict(
+                PostReport.objects.filter(
+                    post__thread__group__programme__organisation_id__in=org_ids,
+                    resolved_at__isnull=True,
+                )
+                .values_list("post__thread__group__programme__organisation_id")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+        self.counts["failed"] = dict(
+            Delivery.objects.filter(organisation_id__in=org_ids, status="failed", due_at__gt=since)
+            .values_list("organisation_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        if delivery.object_id not in self.organisations:
+            return "organisation removed"
+        if not any(counts.get(delivery.object_id) for counts in self.counts.values()):
+            return "nothing new to report"
+        return ""
+
+    def message(self, delivery: Delivery, user) -> Message:
+        org_id = delivery.object_id
+        organisation = self.organisations[org_id]
+        lines = []
+        if "referrals" in self.counts:
+            lines.append(
+                _("New referrals in the last day: %(n)s")
+                % {"n": self.counts["referrals"].get(org_id, 0)}
+            )
+        if "reports" in self.counts:
+            lines.append(
+                _("Reported posts waiting for you: %(n)s")
+                % {"n": self.counts["reports"].get(org_id, 0)}
+            )
+        lines.append(
+            _("Messages we could not deliver: %(n)s") % {"n": self.counts["failed"].get(org_id, 0)}
+        )
+        return Message(
+            title=_("Your daily summary for %(org)s") % {"org": organisation.name},
+            lines=lines,
+            url=_url("notifications:failed"),
+            action=_("See messages we could not deliver"),
+        )
+
+
+SOURCES = {
+    Kind.SESSION_REMINDER: SessionReminderSource,
+    Kind.SESSION_CHANGE: SessionChangeSource,
+    Kind.WAITING_LIST_OFFER: WaitingListOfferSource,
+    Kind.COORDINATOR_DIGEST: CoordinatorDigestSource,
+}
+
+PLANNERS = [plan_session_reminders, plan_session_changes, plan_waiting_list_offers]
+
+
+def site_url(path: str) -> str:
+    if not path or path.startswith("http"):
+        return path
+    return f"{settings.SITE_URL}{path}"
