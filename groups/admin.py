@@ -1,3 +1,32 @@
 from django.contrib import admin
 
-# Register your models here.
+from .models import Group, GroupSession, Membership, PostReport, SessionSeries, WaitingListOffer
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "programme", "format", "capacity", "status"]
+    list_filter = ["status", "format"]
+    raw_id_fields = ["facilitators"]
+
+
+@admin.register(SessionSeries)
+class SessionSeriesAdmin(admin.ModelAdmin):
+    list_display = ["group", "frequency", "start_date", "start_time", "time_zone"]
+
+
+@admin.register(GroupSession)
+class GroupSessionAdmin(admin.ModelAdmin):
+    list_display = ["group", "starts_at", "status", "is_moved"]
+    list_filter = ["status"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["group", "user", "status", "waiting_since"]
+    list_filter = ["status"]
+    raw_id_fields = ["user", "added_by"]
+
+
+admin.site.register(WaitingListOffer)
+admin.site.register(PostReport)

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class GroupsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'groups'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "groups"

@@ -1,0 +1,142 @@
+"""Calendar files: one session as `.ics`, and each person's private subscription feed.
+
+Times are written in the group's time zone (TZID, with a VTIMEZONE), so calendar apps show
+the right local time on both sides of a clock change. The UID of a session never changes;
+SEQUENCE goes up when it is moved or cancelled, so calendars update the event in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from icalendar import Calendar, Event
+
+from accounts.models import User
+
+from .models import CalendarFeed, GroupSession
+
+PRODID = "-//Peer Support//Groups//EN"
+FEED_DAYS = 365
+FEED_PAST_DAYS = 7
+
+
+def _site_host() -> str:
+    return settings.SITE_URL.split("://", 1)[-1].split("/", 1)[0] or "peersupport.localhost"
+
+
+def _calendar(name: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    if name:
+        cal.add("x-wr-calname", name)
+    return cal
+
+
+def _event(session: GroupSession) -> Event:
+    group = session.group
+    tz = group.tzinfo
+    event = Event()
+    event.add("uid", f"groupsession-{session.pk}@{_site_host()}")
+    event.add("sequence", session.sequence)
+    event.add("dtstamp", session.updated_at or timezone.now())
+    event.add("dtstart", session.starts_at.astimezone(tz))
+    event.add("dtend", session.ends_at.astimezone(tz))
+    event.add("summary", group.name)
+    event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    page = settings.SITE_URL + reverse("groups:detail", kwargs={"pk": group.pk})
+    event.add("url", page)
+    if group.meets_in_person and group.venue_address:
+        event.add("location", ", ".join(group.venue_address.splitlines()))
+    elif group.meets_online:
+        event.add("location", _("Online. The link is on the group page."))
+    # The meeting link itself stays on the site, where only members see it, near the time.
+    event.add("description", f"{group.description}\n\n{page}")
+    return event
+
+
+def _to_bytes(cal: Calendar) -> bytes:
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def session_ics(session: GroupSession) -> bytes:
+    """One session as a calendar file with a single VEVENT."""
+    cal = _calendar()
+    cal.add_component(_event(session))
+    return _to_bytes(cal)
+
+
+def sessions_ics(sessions: Iterable[GroupSession], *, name: str) -> bytes:
+    cal = _calendar(name)
+    for session in sessions:
+        cal.add_component(_event(session))
+    return _to_bytes(cal)
+
+
+# --- private feeds ---------------------------------------------------------------------------
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def feed_regenerate(*, user: User) -> str:
+    """Make a new private feed address; the old one stops working. Returns the token once."""
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    CalendarFeed.objects.update_or_create(
+        user=user,
+        defaults={
+            "token_hash": _hash(token),
+            "created_at": now,
+            "expires_at": now + dt.timedelta(days=FEED_DAYS),
+            "last_used_at": None,
+        },
+    )
+    return token
+
+
+def feed_revoke(*, user: User) -> None:
+    """Turn the private feed off."""
+    CalendarFeed.objects.filter(user=user).delete()
+
+
+def feed_for_token(token: str) -> CalendarFeed | None:
+    """The live feed a token opens, if any. Lookup is by hash, so it takes the same time
+    whether or not a stored token shares a prefix with it."""
+    if not token or len(token) > 100:
+        return None
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=_hash(token), expires_at__gt=timezone.now(), user__is_active=True)
+        .first()
+    )
+    return feed
+
+
+def feed_sessions(user: User):
+    """Sessions in a person's feed: upcoming ones, and recent ones so changes still show."""
+    since = timezone.now() - dt.timedelta(days=FEED_PAST_DAYS)
+    return (
+        GroupSession.objects.for_member(user)
+        .filter(starts_at__gte=since)
+        .select_related("group")
+        .order_by("starts_at")[:500]
+    )
+
+
+def feed_ics(feed: CalendarFeed) -> bytes:
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
+    return sessions_ics(feed_sessions(feed.user), name=_("My peer support groups"))

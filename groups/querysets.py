@@ -1,0 +1,111 @@
+"""Chainable read filters for groups. Request-facing queries start from `visible_to`,
+`managed_by`, `moderated_by` or `discussable_by`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+def _is_person(user: User | None) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def _managed_programmes(user: User):
+    from programmes.models import Programme
+
+    return Programme.objects.managed_by(user).values("pk")
+
+
+class GroupQuerySet(models.QuerySet):
+    def managed_by(self, user: User | None):
+        """Groups in programmes of the organisations `user` works for."""
+        if not _is_person(user):
+            return self.none()
+        return self.filter(programme__in=_managed_programmes(user))
+
+    def moderated_by(self, user: User | None):
+        """Groups `user` looks after: as a facilitator, or as a coordinator of the programme."""
+        if not _is_person(user):
+            return self.none()
+        return self.filter(Q(facilitators=user) | Q(programme__in=_managed_programmes(user)))
+
+    def visible_to(self, user: User | None):
+        """Open groups of programmes the person takes part in, plus groups they look after."""
+        from programmes.models import Enrolment
+
+        from .models import Membership
+
+        if not _is_person(user):
+            return self.none()
+        enrolled = Enrolment.objects.filter(user=user, status="active").values("programme")
+        mine = Membership.objects.filter(user=user).current().values("group")
+        return self.filter(
+            Q(status="open", programme__in=enrolled, programme__status="open")
+            | Q(pk__in=mine)
+            | Q(pk__in=self.model.objects.moderated_by(user).values("pk"))
+        )
+
+    def discussable_by(self, user: User | None):
+        """Groups whose discussion `user` may read: members, facilitators and coordinators."""
+        if not _is_person(user):
+            return self.none()
+        from .models import Membership
+
+        mine = Membership.objects.filter(user=user, status="member").values("group")
+        return self.filter(
+            Q(pk__in=mine) | Q(pk__in=self.model.objects.moderated_by(user).values("pk"))
+        )
+
+
+class GroupSessionQuerySet(models.QuerySet):
+    def scheduled(self):
+        return self.filter(status="scheduled")
+
+    def upcoming(self, now=None):
+        """Sessions that have not finished yet."""
+        return self.filter(ends_at__gte=now or timezone.now())
+
+    def past(self, now=None):
+        return self.filter(starts_at__lt=now or timezone.now())
+
+    def for_member(self, user: User | None):
+        """Sessions of groups where `user` is a member or a facilitator."""
+        if not _is_person(user):
+            return self.none()
+        from .models import Membership
+
+        mine = Membership.objects.filter(user=user, status="member").values("group")
+        return self.filter(Q(group__in=mine) | Q(group__facilitators=user)).distinct()
+
+
+class MembershipQuerySet(models.QuerySet):
+    def members(self):
+        return self.filter(status="member")
+
+    def holding_place(self):
+        return self.filter(status__in=["member", "offered"])
+
+    def waiting(self):
+        return self.filter(status="waiting").order_by("waiting_since", "pk")
+
+    def current(self):
+        return self.filter(status__in=["pending", "member", "waiting", "offered"])
+
+
+class PostReportQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at__isnull=True)
+
+    def moderated_by(self, user: User | None):
+        from .models import Group
+
+        if not _is_person(user):
+            return self.none()
+        return self.filter(post__thread__group__in=Group.objects.moderated_by(user).values("pk"))
