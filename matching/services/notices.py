@@ -1,0 +1,65 @@
+"""E-mail notices: recorded once under a unique key, then sent by the worker.
+
+A notice never holds message text or health details: it says something happened and links to
+the page. The notifications app may take this over later; until then it is sent with Django mail.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from programmes.models import Programme
+
+from ..models import Notice
+
+logger = logging.getLogger(__name__)
+
+
+def notice_queue(*, key: str, user: User, subject: str, body: str) -> Notice | None:
+    """Record a notice under `key` (a second call with the same key does nothing) and send it."""
+    notice, created = Notice.objects.get_or_create(
+        key=key[:120], defaults={"user": user, "subject": subject[:200], "body": body}
+    )
+    if not created:
+        return None
+    from ..tasks import notice_send
+
+    transaction.on_commit(lambda: notice_send.delay(notice.pk))
+    return notice
+
+
+def notice_send(*, notice_id: int) -> None:
+    """Send one notice, at most once: the row is claimed before sending."""
+    claimed = Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING).update(
+        status=Notice.Status.SENDING
+    )
+    if not claimed:
+        return
+    notice = Notice.objects.select_related("user").get(pk=notice_id)
+    if not notice.user.email or not notice.user.is_active:
+        Notice.objects.filter(pk=notice_id).update(status=Notice.Status.SKIPPED)
+        return
+    try:
+        send_mail(notice.subject, notice.body, None, [notice.user.email])
+    except Exception:
+        # Give the row back so a retry can send it.
+        Notice.objects.filter(pk=notice_id).update(status=Notice.Status.PENDING)
+        raise
+    Notice.objects.filter(pk=notice_id).update(status=Notice.Status.SENT, sent_at=timezone.now())
+    logger.info("matching.notice_sent", extra={"notice_id": notice_id})
+
+
+def coordinators_of(programme: Programme):
+    return User.objects.filter(
+        staff_memberships__organisation_id=programme.organisation_id, is_active=True
+    ).distinct()
+
+
+def link(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
