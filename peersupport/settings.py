@@ -336,3 +336,11 @@ CELERY_BEAT_SCHEDULE["notifications-coordinator-digests"] = {
     "task": "notifications.tasks.coordinator_digests_plan",
     "schedule": crontab(hour=7, minute=5),
 }
+
+# --- referrals ---
+CELERY_BEAT_SCHEDULE["referrals-housekeeping"] = {
+    "task": "referrals.tasks.referrals_housekeeping",
+    "schedule": crontab(minute=7),
+}
+REFERRALS_TOKEN_RATE_LIMIT = env_int("REFERRALS_TOKEN_RATE_LIMIT", 30)
+REFERRALS_TOKEN_RATE_WINDOW = env_int("REFERRALS_TOKEN_RATE_WINDOW", 60)
