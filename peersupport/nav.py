@@ -1,7 +1,7 @@
 """Site navigation, collected from each app's `nav.py` so apps add links without editing base.html.
 
 An app's `nav.py` defines `ITEMS`, a list of `NavItem`. `audience` names the role that sees the
-link: "everyone", "signed_in", "member", "supporter", "clinician" or "coordinator".
+link: "everyone", "signed_in", "member", "supporter", "clinician", "coordinator" or "org_admin".
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def _can_see(item: NavItem, user, roles) -> bool:
         "supporter": roles.is_supporter,
         "clinician": roles.is_approved_clinician,
         "coordinator": roles.is_coordinator,
+        "org_admin": roles.is_org_admin,
     }.get(item.audience, False)
 
 

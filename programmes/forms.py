@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Enrolment, Organisation, Programme
+from .models import Enrolment, Organisation, Programme, StaffMembership
 
 
 class ProgrammeForm(forms.ModelForm):
@@ -118,3 +118,17 @@ class AssistedEnrolmentForm(forms.Form):
                 _("Please give an e-mail address or a phone number, so we can reach them.")
             )
         return data
+
+
+class OrganisationForm(forms.ModelForm):
+    class Meta:
+        model = Organisation
+        fields = ["name", "contact_email", "contact_phone"]
+
+
+class StaffAddForm(forms.Form):
+    display_name = forms.CharField(label=_("Their name"), max_length=150)
+    email = forms.EmailField(label=_("Their work e-mail address"))
+    role = forms.ChoiceField(
+        label=_("Role"), choices=StaffMembership.Role.choices, initial="coordinator"
+    )

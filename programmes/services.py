@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import Enrolment, Organisation, Programme
+from .models import Enrolment, Organisation, Programme, StaffMembership
 
 
 class ProgrammeNotOpen(ValidationError):
@@ -176,3 +176,76 @@ def enrolment_leave(*, user: User, enrolment: Enrolment) -> Enrolment:
     enrolment.left_at = timezone.now()
     enrolment.save(update_fields=["status", "left_at"])
     return enrolment
+
+
+class LastAdmin(ValidationError):
+    pass
+
+
+def _require_admin(*, user: User, organisation: Organisation) -> None:
+    if (
+        not Organisation.objects.managed_by(user, admin_only=True)
+        .filter(pk=organisation.pk)
+        .exists()
+    ):
+        raise PermissionDenied
+
+
+def organisation_update(*, user: User, organisation: Organisation, **fields) -> Organisation:
+    """An organisation admin changes the organisation's name and contact details."""
+    _require_admin(user=user, organisation=organisation)
+    for name, value in fields.items():
+        setattr(organisation, name, value)
+    organisation.save(update_fields=list(fields))
+    return organisation
+
+
+@transaction.atomic
+def staff_add(
+    *, admin: User, organisation: Organisation, email: str, display_name: str, role: str
+) -> tuple[StaffMembership, bool]:
+    """Give someone a staff role; returns the membership and whether a new account was made.
+
+    A new account has no password: the person sets one through the e-mailed link, and must
+    then set up two-step sign-in before they see any programme.
+    """
+    _require_admin(user=admin, organisation=organisation)
+    person = User.objects.filter(email__iexact=email).first()
+    created = person is None
+    if created:
+        person = User.objects.create_user(email=email, display_name=display_name)
+    membership, _ = StaffMembership.objects.update_or_create(
+        organisation=organisation, user=person, defaults={"role": role}
+    )
+    return membership, created
+
+
+@transaction.atomic
+def staff_change_role(*, admin: User, membership: StaffMembership, role: str) -> StaffMembership:
+    _require_admin(user=admin, organisation=membership.organisation)
+    if role not in StaffMembership.Role.values:
+        raise ValidationError(_("Unknown role."))
+    if membership.role == StaffMembership.Role.ADMIN and role != StaffMembership.Role.ADMIN:
+        _ensure_another_admin(membership)
+    membership.role = role
+    membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def staff_remove(*, admin: User, membership: StaffMembership) -> None:
+    """Take away someone's staff role in the organisation (their account stays)."""
+    _require_admin(user=admin, organisation=membership.organisation)
+    if membership.role == StaffMembership.Role.ADMIN:
+        _ensure_another_admin(membership)
+    membership.delete()
+
+
+def _ensure_another_admin(membership: StaffMembership) -> None:
+    admins = (
+        StaffMembership.objects.select_for_update()
+        .filter(organisation=membership.organisation, role=StaffMembership.Role.ADMIN)
+        .exclude(pk=membership.pk)
+    )
+    if not admins.exists():
+        raise LastAdmin(_("Every organisation needs at least one admin. Add another admin first."))

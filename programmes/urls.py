@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_organisation
 
 app_name = "programmes"
 
@@ -17,4 +17,9 @@ urlpatterns = [
     path("manage/programmes/<int:pk>/edit/", views.manage_edit, name="manage_edit"),
     path("manage/programmes/<int:pk>/status/", views.manage_status, name="manage_status"),
     path("manage/programmes/<int:pk>/enrol/", views.manage_enrol, name="manage_enrol"),
+    path("manage/organisation/", views_organisation.organisation_settings, name="organisation"),
+    path("manage/organisation/staff/add/", views_organisation.staff_add, name="staff_add"),
+    path(
+        "manage/organisation/staff/<int:pk>/", views_organisation.staff_change, name="staff_change"
+    ),
 ]
