@@ -170,7 +170,6 @@ class BatchResult:
     deferred: list[int] = field(default_factory=list)
     retry: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
-    retry_in: dt.timedelta | None = None
 
 
 class TemporaryError(Exception):
@@ -445,12 +444,11 @@ def _record_failures(failures, *, token: str, now, result: BatchResult) -> None:
         reasons = {row.pk: f"{type(error).__name__}"[:200] for row, error in failures}
         mine.filter(pk__in=list(retry)).update(
             status=Status.PENDING,
-            enqueued_at=now,
+            enqueued_at=None,
             due_at=Case(*[When(pk=pk, then=Value(at)) for pk, at in retry.items()]),
             last_error=Case(*[When(pk=pk, then=Value(reasons[pk])) for pk in retry]),
         )
         result.retry += list(retry)
-        result.retry_in = min(retry.values()) - now
     if give_up:
         mine.filter(pk__in=[pk for pk, _r in give_up]).update(
             status=Status.FAILED,

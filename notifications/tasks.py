@@ -15,19 +15,21 @@ def notifications_dispatch() -> None:
     enqueue_batches(result.batches)
 
 
-def enqueue_batches(batches: list[list[int]], countdown: float | None = None) -> None:
+def enqueue_batches(batches: list[list[int]]) -> None:
     for batch in batches:
-        transaction.on_commit(
-            lambda batch=batch: delivery_send_batch.apply_async((batch,), countdown=countdown)
-        )
+        transaction.on_commit(lambda batch=batch: delivery_send_batch.delay(batch))
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
-def delivery_send_batch(self, delivery_ids: list[int]) -> None:
-    """Send one batch of due deliveries, once; failed sends come back after a back-off."""
-    result = services.send_batch(ids=delivery_ids)
-    if result.retry:
-        enqueue_batches([result.retry], countdown=result.retry_in.total_seconds())
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def delivery_send_batch(delivery_ids: list[int]) -> None:
+    """Send one batch of due deliveries, once.
+
+    A provider error puts the row back with an exponential back-off (1, 2, 4... minutes,
+    `Delivery.due_at`), and the next dispatch after that hands it out again; after
+    NOTIFICATIONS_MAX_ATTEMPTS tries it is marked failed for coordinators to see. Keeping the
+    back-off in the ledger, not in broker countdowns, means it survives a broker restart.
+    """
+    services.send_batch(ids=delivery_ids)
 
 
 @shared_task(acks_late=True, ignore_result=True)
