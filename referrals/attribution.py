@@ -8,8 +8,8 @@ view), the session is read and the referral is tied to the person. When they enr
 
 from __future__ import annotations
 
-from .models import Referral, ReferralLink
 from . import services
+from .models import Referral, ReferralLink
 
 SESSION_LINK = "referrals.link_id"
 SESSION_REFERRAL = "referrals.referral_id"

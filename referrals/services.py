@@ -134,7 +134,7 @@ def clinician_register(
 
 
 def clinician_set_status(*, coordinator: User, clinician: Clinician, status: str) -> Clinician:
-    """Approve or suspend a clinician of a practice that refers to the coordinator's organisation."""
+    """Approve or suspend a clinician whose practice refers to the coordinator's organisation."""
     _require_manager(user=coordinator, organisation_id=clinician.practice.organisation_id)
     if status not in (Clinician.Status.APPROVED, Clinician.Status.SUSPENDED):
         raise ValidationError(_("Unknown status."))
@@ -424,7 +424,7 @@ def _load_for_mail(referral_id: int) -> Referral:
 
 
 def referral_invitation_send(*, referral_id: int) -> bool:
-    """E-mail the invitation for one named referral, exactly once (claimed by a conditional UPDATE)."""
+    """E-mail one named referral's invitation, exactly once (claimed by a conditional UPDATE)."""
     claimed = (
         Referral.objects.filter(
             pk=referral_id,

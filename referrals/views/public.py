@@ -153,7 +153,8 @@ def clinician_invitation(request, token):
         "referrals/clinician_invitation.html",
         {
             "invitation": invitation,
-            "signup_url": f"{reverse('account_signup')}?{urlencode({'next': accept, 'email': invitation.email})}",
+            "signup_url": f"{reverse('account_signup')}?"
+            + urlencode({"next": accept, "email": invitation.email}),
             "login_url": f"{reverse('account_login')}?{urlencode({'next': accept})}",
         },
     )

@@ -377,11 +377,11 @@ def test_an_expired_clinician_invitation_cannot_be_accepted(organisation, coordi
     invitation = services.clinician_invitation_create(
         coordinator=coordinator, practice=practice, email="doc@example.org"
     )
-    with time_machine.travel(timezone.now() + timedelta(days=15)):
-        with pytest.raises(services.InvitationNotUsable):
-            services.clinician_invitation_accept(
-                user=factories.UserFactory(), invitation=invitation
-            )
+    with (
+        time_machine.travel(timezone.now() + timedelta(days=15)),
+        pytest.raises(services.InvitationNotUsable),
+    ):
+        services.clinician_invitation_accept(user=factories.UserFactory(), invitation=invitation)
 
 
 def test_normalise_phone():
