@@ -102,6 +102,8 @@ def group_list(request):
         .order_by("next_start", "name")
     )
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    for group in page.object_list:
+        group.places_left = max(group.capacity - group.taken, 0)
     return render(request, "groups/list.html", {"form": form, "page": page})
 
 

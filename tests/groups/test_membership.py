@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from groups import membership as svc
+from groups import tasks
+from groups.errors import AlreadyInGroup, GroupFull, GroupNotOpen, NotEligible, OfferNotOpen
+from groups.models import Group, Membership, WaitingListOffer
+from tests import factories
+from tests.groups.factories import GroupFactory, MembershipFactory, enrolled
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def small_group(programme):
+    return GroupFactory(programme=programme, capacity=2)
+
+
+def _join(group, role="patient"):
+    return svc.membership_join(user=enrolled(group.programme, role), group=group)
+
+
+def test_it_gives_a_place_then_the_waiting_list_when_full(small_group):
+    first, second, third, fourth = (_join(small_group) for _ in range(4))
+    assert [m.status for m in (first, second, third, fourth)] == [
+        "member",
+        "member",
+        "waiting",
+        "waiting",
+    ]
+    assert svc.waiting_position(third) == 1
+    assert svc.waiting_position(fourth) == 2
+    assert svc.waiting_position(first) is None
+
+
+def test_it_refuses_to_join_twice(small_group):
+    joined = _join(small_group)
+    with pytest.raises(AlreadyInGroup):
+        svc.membership_join(user=joined.user, group=small_group)
+
+
+def test_it_only_lets_people_in_the_programme_and_audience_join(small_group, stranger):
+    with pytest.raises(NotEligible):
+        svc.membership_join(user=stranger, group=small_group)
+    small_group.audience = Group.Audience.CAREGIVERS
+    small_group.save()
+    with pytest.raises(NotEligible):
+        _join(small_group, role="patient")
+    assert _join(small_group, role="caregiver").status == "member"
+
+
+def test_it_refuses_closed_groups(small_group):
+    small_group.status = Group.Status.CLOSED
+    small_group.save()
+    with pytest.raises(GroupNotOpen):
+        _join(small_group)
+
+
+def test_it_offers_a_freed_place_to_the_first_on_the_waiting_list(small_group):
+    first, _second, third, fourth = (_join(small_group) for _ in range(4))
+    svc.membership_leave(user=first.user, membership=first)
+    third.refresh_from_db()
+    fourth.refresh_from_db()
+    assert third.status == "offered" and fourth.status == "waiting"
+    offer = WaitingListOffer.objects.get(membership=third)
+    assert offer.status == "open"
+    assert offer.expires_at - offer.created_at == dt.timedelta(hours=48)
+    assert svc.waiting_position(fourth) == 1
+    # While the offer is open the place is kept: a newcomer goes on the list.
+    assert _join(small_group).status == "waiting"
+    svc.offer_accept(user=third.user, offer=offer)
+    third.refresh_from_db()
+    offer.refresh_from_db()
+    assert third.status == "member" and offer.status == "accepted"
+    assert small_group.memberships.members().count() == 2
+
+
+def test_it_passes_an_expired_offer_to_the_next_person_once(small_group):
+    first, _second, third, fourth = (_join(small_group) for _ in range(4))
+    svc.membership_leave(user=first.user, membership=first)
+    offer = WaitingListOffer.objects.get(membership=third)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=49), tick=False):
+        assert tasks.waiting_list_offers_expire.apply().get() == 1
+        assert tasks.waiting_list_offers_expire.apply().get() == 0
+        with pytest.raises(OfferNotOpen):
+            svc.offer_accept(user=third.user, offer=offer)
+    offer.refresh_from_db()
+    third.refresh_from_db()
+    fourth.refresh_from_db()
+    assert offer.status == "expired" and third.status == "left"
+    assert fourth.status == "offered"
+    assert WaitingListOffer.objects.filter(membership=fourth, status="open").count() == 1
+
+
+def test_it_offers_the_next_person_when_an_offer_is_declined(small_group):
+    first, _second, third, fourth = (_join(small_group) for _ in range(4))
+    svc.membership_leave(user=first.user, membership=first)
+    offer = WaitingListOffer.objects.get(membership=third)
+    svc.offer_decline(user=third.user, offer=offer)
+    offer.refresh_from_db()
+    fourth.refresh_from_db()
+    assert offer.status == "declined" and fourth.status == "offered"
+
+
+def test_it_does_not_let_someone_else_answer_an_offer(small_group, stranger):
+    first, _second, third = (_join(small_group) for _ in range(3))
+    svc.membership_leave(user=first.user, membership=first)
+    offer = WaitingListOffer.objects.get(membership=third)
+    with pytest.raises(PermissionDenied):
+        svc.offer_accept(user=stranger, offer=offer)
+
+
+def test_it_lets_a_leaver_join_again(small_group):
+    first = _join(small_group)
+    svc.membership_leave(user=first.user, membership=first)
+    assert svc.membership_join(user=first.user, group=small_group).status == "member"
+
+
+def test_it_asks_for_approval_and_the_facilitator_says_yes(small_group):
+    small_group.join_policy = Group.JoinPolicy.APPROVAL
+    small_group.save()
+    facilitator = factories.SupporterEnrolmentFactory(programme=small_group.programme).user
+    small_group.facilitators.add(facilitator)
+    request = _join(small_group)
+    assert request.status == "pending"
+    with pytest.raises(PermissionDenied):
+        svc.membership_approve(by=request.user, membership=request)
+    assert svc.membership_approve(by=facilitator, membership=request).status == "member"
+
+
+def test_it_puts_an_approved_request_on_the_waiting_list_when_full(small_group, coordinator):
+    MembershipFactory.create_batch(2, group=small_group)
+    small_group.join_policy = Group.JoinPolicy.APPROVAL
+    small_group.save()
+    request = _join(small_group)
+    assert svc.membership_approve(by=coordinator, membership=request).status == "waiting"
+
+
+def test_it_lets_coordinators_add_and_remove_members(small_group, coordinator, other_coordinator):
+    person = enrolled(small_group.programme)
+    with pytest.raises(PermissionDenied):
+        svc.membership_add(by=other_coordinator, group=small_group, user=person)
+    added = svc.membership_add(by=coordinator, group=small_group, user=person)
+    assert added.status == "member" and added.added_by == coordinator
+    svc.membership_add(by=coordinator, group=small_group, user=enrolled(small_group.programme))
+    with pytest.raises(GroupFull):
+        svc.membership_add(
+            by=coordinator, group=small_group, user=enrolled(small_group.programme)
+        )
+    waiting = _join(small_group)
+    svc.membership_remove(by=coordinator, membership=added)
+    waiting.refresh_from_db()
+    assert Membership.objects.get(pk=added.pk).status == "left"
+    assert waiting.status == "offered"
+
+
+def test_it_offers_new_places_when_the_group_grows(small_group, coordinator):
+    for _ in range(3):
+        _join(small_group)
+    from groups import services
+
+    services.group_update(user=coordinator, group=small_group, capacity=3)
+    assert small_group.memberships.filter(status="offered").count() == 1
