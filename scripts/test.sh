@@ -13,14 +13,21 @@ elif [ ! -x /usr/bin/chromium ]; then
   echo "Chromium is missing: browser tests will be skipped (run scripts/services-debian.sh)." >&2
 fi
 
-.venv/bin/ruff check .
-.venv/bin/python manage.py makemigrations --check --dry-run
+# Run every check, then fail if any of them failed.
+failed=()
+.venv/bin/ruff check . || failed+=("ruff check")
+.venv/bin/python manage.py makemigrations --check --dry-run || failed+=("missing migrations")
 set +e
 .venv/bin/pytest "$@"
 status=$?
 set -e
 if [ "$status" = "5" ]; then
-  echo "No tests ran: that is a failure." >&2
+  failed+=("no tests ran")
+elif [ "$status" != "0" ]; then
+  failed+=("pytest (exit $status)")
+fi
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'FAILED: %s\n' "${failed[@]}" >&2
   exit 1
 fi
-exit "$status"
+echo "All checks passed."
