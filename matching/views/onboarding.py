@@ -46,7 +46,7 @@ def supporter_profile(request, enrolment_pk):
         pk=enrolment_pk,
     )
     profile = SupporterProfile.objects.filter(enrolment=enrolment).first()
-    form = SupporterProfileForm(request.POST or None)
+    form = SupporterProfileForm(request.POST if request.method == "POST" else None)
     if profile is not None and request.method != "POST":
         form.initial_from(profile)
     if request.method == "POST" and form.is_valid():
@@ -117,7 +117,7 @@ def request_buddy(request, enrolment_pk):
         pk=enrolment_pk,
     )
     current = BuddyRequest.objects.filter(enrolment=enrolment).open().first()
-    form = BuddyRequestForm(request.POST or None, initial={"languages": ["en"]})
+    form = BuddyRequestForm(request.POST if request.method == "POST" else None, initial={"languages": ["en"]})
     if current is not None and request.method != "POST":
         form.initial_from(current)
     if request.method == "POST" and form.is_valid():
@@ -286,7 +286,7 @@ def manage_supporter_action(request, pk, action):
 def manage_training(request, pk):
     """The training modules of a programme; add one."""
     programme = managed_programme(request, pk)
-    form = TrainingModuleForm(request.POST or None)
+    form = TrainingModuleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.training_module_create(coordinator=request.user, programme=programme, **form.cleaned_data)
@@ -341,7 +341,7 @@ def manage_request_new(request, pk, enrolment_pk):
     enrolment = get_object_or_404(
         programme.enrolments.recipients().active().select_related("user"), pk=enrolment_pk
     )
-    form = BuddyRequestForm(request.POST or None, initial={"languages": ["en"]})
+    form = BuddyRequestForm(request.POST if request.method == "POST" else None, initial={"languages": ["en"]})
     if request.method == "POST" and form.is_valid():
         try:
             request_services.buddy_request_create(actor=request.user, enrolment=enrolment, **form.cleaned_data)

@@ -157,7 +157,7 @@ def pairing_contact(request, pk):
     pairing = _my_pairing(request, pk)
     if pairing.side_of(request.user) != "supporter":
         raise PermissionDenied
-    form = ContactLogForm(request.POST or None, initial={"contact_on": timezone.localdate(), "minutes": 30})
+    form = ContactLogForm(request.POST if request.method == "POST" else None, initial={"contact_on": timezone.localdate(), "minutes": 30})
     if request.method == "POST" and form.is_valid():
         try:
             log = services.contact_log_create(user=request.user, pairing=pairing, **form.cleaned_data)
@@ -176,7 +176,7 @@ def pairing_contact(request, pk):
 def pairing_concern(request, pk):
     """Either person tells the coordinator about a worry."""
     pairing = _my_pairing(request, pk)
-    form = ConcernForm(request.POST or None)
+    form = ConcernForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.concern_report(user=request.user, pairing=pairing, text=form.cleaned_data["text"])
@@ -192,7 +192,7 @@ def pairing_concern(request, pk):
 def pairing_end(request, pk):
     """Either person ends the pairing: finished as planned, or stopping early."""
     pairing = _my_pairing(request, pk)
-    form = EndForm(request.POST or None)
+    form = EndForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.pairing_end(user=request.user, pairing=pairing, **form.cleaned_data)

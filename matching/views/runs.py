@@ -51,7 +51,7 @@ def manage_settings(request, pk):
     """Per-programme weights and rules, with the engine's defaults."""
     programme = managed_programme(request, pk)
     settings = solver.settings_for(programme)
-    form = MatchSettingsForm(request.POST or None, instance=settings)
+    form = MatchSettingsForm(request.POST if request.method == "POST" else None, instance=settings)
     if request.method == "POST" and form.is_valid():
         try:
             services.match_settings_update(
@@ -191,7 +191,7 @@ def manage_rules(request, pk):
     """Pin or forbid pairs for the next runs."""
     programme = managed_programme(request, pk)
     recipients, supporters = _people(programme)
-    form = PairRuleForm(request.POST or None, recipients=recipients, supporters=supporters)
+    form = PairRuleForm(request.POST if request.method == "POST" else None, recipients=recipients, supporters=supporters)
     if request.method == "POST" and form.is_valid():
         try:
             services.pair_rule_set(coordinator=request.user, programme=programme, **form.cleaned_data)
@@ -238,7 +238,7 @@ def manage_pair(request, pk):
     initial = {}
     if request.GET.get("request"):
         initial["request"] = request.GET["request"]
-    form = HandPairForm(request.POST or None, requests=requests, supporters=supporters, initial=initial)
+    form = HandPairForm(request.POST if request.method == "POST" else None, requests=requests, supporters=supporters, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.pairing_create_by_hand(coordinator=request.user, **form.cleaned_data)
