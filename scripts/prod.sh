@@ -131,9 +131,9 @@ launch() {
   echo $! >"$PROD_DIR/$name.pid"
 }
 launch web "$ROOT/.venv/bin/gunicorn" peersupport.wsgi:application -c scripts/prod/gunicorn.conf.py
-launch worker "$ROOT/.venv/bin/celery" -A peersupport worker --loglevel=INFO \
+launch worker "$ROOT/.venv/bin/celery" -A peersupport --quiet worker --loglevel=INFO \
   --concurrency="${CELERY_CONCURRENCY:-2}" --hostname="worker-$PORT@%h"
-launch beat "$ROOT/.venv/bin/celery" -A peersupport beat --loglevel=INFO \
+launch beat "$ROOT/.venv/bin/celery" -A peersupport --quiet beat --loglevel=INFO \
   --schedule="$PROD_DIR/celerybeat-schedule"
 
 if [ "$action" = "run" ]; then

@@ -165,3 +165,16 @@ def test_it_writes_one_access_record_per_request_without_query_or_client(caplog)
     assert "someone" not in text
     assert "203.0.113.9" not in text
     assert TOKEN not in text
+
+
+def test_it_adds_the_task_id_to_records_logged_by_a_celery_task(capture):
+    from peersupport.celery import app
+
+    @app.task(name="tests.peersupport.log_something")
+    def log_something():
+        logging.getLogger("tests.peersupport").warning("task.ran")
+
+    result = log_something.apply()
+
+    [record] = [r for r in capture.records if r.name == "tests.peersupport"]
+    assert record.task_id == result.id
