@@ -63,9 +63,7 @@ def seed(context) -> None:
     for spec in GROUPS:
         programme = context.programmes[spec["programme"]]
         frequency, weekday, start_time, minutes = spec["series"]
-        fields = {
-            k: v for k, v in spec.items() if k not in ("programme", "name", "series")
-        }
+        fields = {k: v for k, v in spec.items() if k not in ("programme", "name", "series")}
         group, created = Group.objects.get_or_create(
             programme=programme, name=spec["name"], defaults=fields
         )

@@ -48,6 +48,12 @@ class GroupFilterForm(forms.Form):
 
 
 class GroupForm(forms.ModelForm):
+    meeting_link = forms.URLField(
+        label=_("Online meeting link"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("Members see it from 15 minutes before each session."),
+    )
     facilitators = forms.ModelMultipleChoiceField(
         label=_("Facilitators"),
         queryset=User.objects.none(),

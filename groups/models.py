@@ -414,6 +414,9 @@ class GuidelinesAcceptance(models.Model):
             models.UniqueConstraint(fields=["group", "user"], name="groups_guidelines_once")
         ]
 
+    def __str__(self) -> str:
+        return f"Guidelines v{self.version} accepted by {self.user_id}"
+
 
 class Thread(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="threads")
@@ -472,3 +475,6 @@ class PostReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["post", "reporter"], name="groups_report_once")
         ]
+
+    def __str__(self) -> str:
+        return f"Report {self.pk} on post {self.post_id}"

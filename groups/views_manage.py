@@ -89,7 +89,7 @@ def group_edit(request, pk):
 
 @login_required
 def group_manage(request, pk):
-    """Members, requests, the waiting list and coming sessions, for facilitators and coordinators."""
+    """Members, requests, waiting list and coming sessions, for facilitators and coordinators."""
     group = get_object_or_404(
         Group.objects.moderated_by(request.user)
         .distinct()

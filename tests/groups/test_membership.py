@@ -150,9 +150,7 @@ def test_it_lets_coordinators_add_and_remove_members(small_group, coordinator, o
     assert added.status == "member" and added.added_by == coordinator
     svc.membership_add(by=coordinator, group=small_group, user=enrolled(small_group.programme))
     with pytest.raises(GroupFull):
-        svc.membership_add(
-            by=coordinator, group=small_group, user=enrolled(small_group.programme)
-        )
+        svc.membership_add(by=coordinator, group=small_group, user=enrolled(small_group.programme))
     waiting = _join(small_group)
     svc.membership_remove(by=coordinator, membership=added)
     waiting.refresh_from_db()

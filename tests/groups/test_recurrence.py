@@ -50,8 +50,12 @@ def test_it_repeats_monthly_on_the_second_tuesday():
             last=dt.date(2026, 4, 30),
         )
     )
-    assert dates == [dt.date(2026, 1, 13), dt.date(2026, 2, 10), dt.date(2026, 3, 10),
-                     dt.date(2026, 4, 14)]
+    assert dates == [
+        dt.date(2026, 1, 13),
+        dt.date(2026, 2, 10),
+        dt.date(2026, 3, 10),
+        dt.date(2026, 4, 14),
+    ]
 
 
 def test_it_stops_at_the_end_date_and_once_means_once():

@@ -138,9 +138,11 @@ def test_it_cancels_sessions_dropped_by_a_new_pattern(october, coordinator, grou
 def test_it_refuses_changes_to_past_sessions(october, coordinator, group):
     series = _weekly(coordinator, group)
     session = series.sessions.first()
-    with time_machine.travel(dt.datetime(2026, 10, 8, tzinfo=dt.UTC), tick=False):
-        with pytest.raises(SessionNotChangeable):
-            services.session_cancel(user=coordinator, session=session)
+    with (
+        time_machine.travel(dt.datetime(2026, 10, 8, tzinfo=dt.UTC), tick=False),
+        pytest.raises(SessionNotChangeable),
+    ):
+        services.session_cancel(user=coordinator, session=session)
 
 
 def test_it_lets_only_the_programmes_coordinators_change_sessions(
