@@ -59,7 +59,8 @@ def check_broker() -> None:
         transport_options=dict(getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})),
         connect_timeout=CHECK_TIMEOUT_SECONDS,
     ) as connection:
-        connection.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
+        # One attempt, no retry: kombu would otherwise sleep between attempts.
+        connection.ensure_connection(max_retries=0, interval_start=0, timeout=CHECK_TIMEOUT_SECONDS)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

@@ -67,7 +67,6 @@ def test_it_starts_the_production_stack_and_stops_it(tmp_path):
             f"@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         ),
         "VAR_DIR": str(var_dir),
-        "STATIC_ROOT": str(tmp_path / "static"),
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "CELERY_CONCURRENCY": "1",
