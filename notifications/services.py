@@ -21,6 +21,7 @@ How a message is sent exactly once:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import secrets
@@ -37,6 +38,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from . import sms, sources
@@ -202,33 +204,60 @@ def message_id(delivery_key: str) -> str:
     return f"<{digest}@peersupport.notifications>"
 
 
-def build_email(delivery: Delivery, user, message: sources.Message) -> EmailMultiAlternatives:
-    unsubscribe_url = sources.site_url(
-        reverse(
-            "notifications:unsubscribe",
-            args=[unsubscribe_token(user_id=user.pk, kind=delivery.kind)],
-        )
-    )
+@functools.cache
+def _unsubscribe_url_pattern() -> str:
+    return sources.site_url(reverse("notifications:unsubscribe", args=["TOKEN"]))
+
+
+def unsubscribe_url(*, user_id: int, kind: str) -> str:
+    token = unsubscribe_token(user_id=user_id, kind=kind)
+    return _unsubscribe_url_pattern().replace("TOKEN", token)
+
+
+NAME_MARK = "\x00name\x00"
+UNSUBSCRIBE_MARK = "\x00unsubscribe\x00"
+
+
+def _render_bodies(kind: str, message: sources.Message) -> tuple[str, str]:
+    """Text and HTML bodies with markers for the person's name and unsubscribe link, so a
+    batch renders the templates once per distinct message, not once per person."""
     context = {
         "message": message,
         "url": sources.site_url(message.url),
-        "person": user,
-        "kind_label": Kind(delivery.kind).label,
-        "unsubscribe_url": unsubscribe_url,
+        "person_name": NAME_MARK,
+        "kind_label": Kind(kind).label,
+        "unsubscribe_url": UNSUBSCRIBE_MARK,
         "preferences_url": sources.site_url(reverse("notifications:preferences")),
     }
+    return (
+        render_to_string("notifications/email/message.txt", context),
+        render_to_string("notifications/email/message.html", context),
+    )
+
+
+def build_email(
+    delivery: Delivery, user, message: sources.Message, cache: dict | None = None
+) -> EmailMultiAlternatives:
+    unsubscribe = unsubscribe_url(user_id=user.pk, kind=delivery.kind)
+    cache = {} if cache is None else cache
+    key = (delivery.kind, message.title, tuple(message.lines), message.url, message.action)
+    if key not in cache:
+        cache[key] = _render_bodies(delivery.kind, message)
+    text, html = cache[key]
+    name = user.display_name or ""
     email = EmailMultiAlternatives(
         subject=message.title,
-        body=render_to_string("notifications/email/message.txt", context),
+        body=text.replace(NAME_MARK, name).replace(UNSUBSCRIBE_MARK, unsubscribe),
         to=[user.email],
         headers={
-            "List-Unsubscribe": f"<{unsubscribe_url}>",
+            "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             "Message-ID": message_id(delivery.key),
         },
     )
     email.attach_alternative(
-        render_to_string("notifications/email/message.html", context), "text/html"
+        html.replace(NAME_MARK, escape(name)).replace(UNSUBSCRIBE_MARK, escape(unsubscribe)),
+        "text/html",
     )
     for name, content, mimetype in message.attachments:
         email.attach(name, content, mimetype)
@@ -282,6 +311,37 @@ def claim(ids: list[int], *, now: dt.datetime) -> tuple[str, list[Delivery]]:
     return token, rows
 
 
+def _compose(rows, prefs, loaded, now, skipped, deferred, in_app, outgoing) -> None:
+    """Decide each claimed row and build its message (in the language already active)."""
+    bodies: dict = {}
+    for row in rows:
+        pref = prefs.get(row.user_id)
+        source = loaded[row.kind]
+        action, detail = _decide(row, pref, source, now)
+        if action == "skip":
+            skipped[str(detail)].append(row.pk)
+            continue
+        if action == "defer":
+            deferred[row.pk] = detail
+            continue
+        message = source.message(row, row.user)
+        if row.channel == Channel.IN_APP:
+            in_app.append((row, message))
+        elif row.channel == Channel.EMAIL:
+            outgoing.append((row, build_email(row, row.user, message, bodies)))
+        else:
+            outgoing.append(
+                (
+                    row,
+                    sms.SmsMessage(
+                        to=row.user.phone,
+                        body=sms_body(message),
+                        idempotency_key=sms.idempotency_key(row.key),
+                    ),
+                )
+            )
+
+
 def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult:
     """Send the due rows among `ids` that this call manages to claim; skip, defer or retry
     the rest. Safe to run twice or concurrently: a row is only ever claimed once."""
@@ -304,33 +364,12 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
     deferred: dict[int, dt.datetime] = {}
     in_app: list[tuple[Delivery, sources.Message]] = []
     outgoing: list[tuple[Delivery, object]] = []
+    by_language: dict[str, list[Delivery]] = defaultdict(list)
     for row in rows:
-        pref = prefs.get(row.user_id)
-        source = loaded[row.kind]
-        with translation.override(row.user.preferred_language or settings.LANGUAGE_CODE):
-            action, detail = _decide(row, pref, source, now)
-            if action == "skip":
-                skipped[str(detail)].append(row.pk)
-                continue
-            if action == "defer":
-                deferred[row.pk] = detail
-                continue
-            message = source.message(row, row.user)
-            if row.channel == Channel.IN_APP:
-                in_app.append((row, message))
-            elif row.channel == Channel.EMAIL:
-                outgoing.append((row, build_email(row, row.user, message)))
-            else:
-                outgoing.append(
-                    (
-                        row,
-                        sms.SmsMessage(
-                            to=row.user.phone,
-                            body=sms_body(message),
-                            idempotency_key=sms.idempotency_key(row.key),
-                        ),
-                    )
-                )
+        by_language[row.user.preferred_language or settings.LANGUAGE_CODE].append(row)
+    for language, language_rows in by_language.items():
+        with translation.override(language):
+            _compose(language_rows, prefs, loaded, now, skipped, deferred, in_app, outgoing)
 
     mine = Delivery.objects.filter(claim=token, status=Status.SENDING)
     for reason, pks in skipped.items():

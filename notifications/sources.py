@@ -224,8 +224,25 @@ class SessionReminderSource:
         )
         self.org_offsets = organisation_offsets()
         self.ics: dict[int, bytes | None] = {}
+        self.urls: dict[int, str] = {}
+        self.times: dict[tuple, str] = {}
+        self.prefs: dict = {}
+
+    def _url(self, group) -> str:
+        if group.pk not in self.urls:
+            self.urls[group.pk] = _group_url(group)
+        return self.urls[group.pk]
+
+    def _when(self, session, tzinfo) -> str:
+        from django.utils.translation import get_language
+
+        key = (session.pk, str(tzinfo), get_language())
+        if key not in self.times:
+            self.times[key] = when(session.starts_at, tzinfo)
+        return self.times[key]
 
     def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        self.prefs[delivery.user_id] = pref
         session = self.sessions.get(delivery.object_id)
         if session is None or session.status != "scheduled":
             return "session cancelled"
@@ -243,7 +260,7 @@ class SessionReminderSource:
     def message(self, delivery: Delivery, user) -> Message:
         session = self.sessions[delivery.object_id]
         group = session.group
-        start = when(session.starts_at, user.tzinfo)
+        start = self._when(session, user.tzinfo)
         lines = [
             _("Your group “%(group)s” meets on %(when)s.") % {"group": group.name, "when": start}
         ]
@@ -254,10 +271,16 @@ class SessionReminderSource:
         message = Message(
             title=_("Reminder: %(group)s, %(when)s") % {"group": group.name, "when": start},
             lines=lines,
-            url=_group_url(group),
+            url=self._url(group),
             action=_("See your group"),
         )
-        if delivery.channel == Channel.EMAIL:
+        offsets = offsets_for(
+            self.prefs.get(delivery.user_id), delivery.organisation_id, self.org_offsets
+        )
+        # The calendar file goes with the first reminder (the furthest ahead): later ones
+        # would only add the same event again.
+        first = delivery.data.get("offset", 0) >= max(offsets, default=0)
+        if delivery.channel == Channel.EMAIL and first:
             if session.pk not in self.ics:
                 self.ics[session.pk] = _session_ics(session)
             if self.ics[session.pk]:

@@ -83,7 +83,7 @@ def test_it_never_lets_two_sends_of_the_same_batch_both_claim_a_row():
 
 
 def test_it_attaches_the_session_calendar_file_and_unsubscribe_headers():
-    session, (person,) = _session(NOW + dt.timedelta(minutes=45))
+    session, (person,) = _session(NOW + dt.timedelta(hours=23, minutes=59))
     dispatch_and_send(NOW)
     (message,) = mail.outbox
     assert message.to == [person.email]
@@ -97,6 +97,10 @@ def test_it_attaches_the_session_calendar_file_and_unsubscribe_headers():
     assert session.group.name in html and "Stop these e-mails" in html
     parsed = email_lib.message_from_bytes(message.message().as_bytes())
     assert parsed["Message-ID"].endswith("@peersupport.notifications>")
+    # The 1-hour reminder links to the group; the calendar file came with the first one.
+    dispatch_and_send(session.starts_at - dt.timedelta(minutes=59))
+    assert len(mail.outbox) == 2
+    assert mail.outbox[1].attachments == []
 
 
 def test_it_shows_the_time_in_the_persons_own_zone_across_a_clock_change():
