@@ -60,8 +60,10 @@ def link_landing(request, token):
     link = services.referral_link_find(token)
     if link is None:
         return _not_found(request)
-    if not link.is_usable or not link.programme.is_open:
+    if not link.is_usable:
         return _problem(request, "expired", link.programme)
+    if not link.programme.is_open:
+        return _problem(request, "closed", link.programme)
     services.referral_link_record_visit(link=link)
     remember_link(request, link)
     return render(

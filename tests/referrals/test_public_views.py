@@ -247,3 +247,12 @@ def test_expired_clinician_invitation(client):
         reverse("referrals:clinician_invitation", kwargs={"token": invitation.token})
     )
     assert response.status_code == 410
+
+
+def test_a_link_to_a_closed_programme_says_so(client, programme):
+    link = ReferralLinkFactory(programme=programme)
+    programme.status = "closed"
+    programme.save()
+    response = client.get(_landing(link.token))
+    assert response.status_code == 410
+    assert "not taking new people" in response.content.decode()
