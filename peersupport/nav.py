@@ -15,6 +15,9 @@ from django.urls import NoReverseMatch, reverse
 LOCAL_APPS = ("programmes", "referrals", "matching", "groups", "notifications", "accounts")
 
 
+STAFF_AUDIENCES = frozenset({"coordinator", "org_admin"})
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
