@@ -42,12 +42,9 @@ def collect_static() -> None:
     static_root = Path(settings.STATIC_ROOT)
     fingerprint_file = static_root / FINGERPRINT_NAME
     fingerprint = static_sources_fingerprint()
-    manifest = static_root / "staticfiles.json"
-    if (
-        manifest.exists()
-        and fingerprint_file.exists()
-        and fingerprint_file.read_text().strip() == fingerprint
-    ):
+    # The fingerprint is written after a successful collection, inside STATIC_ROOT: emptying
+    # that folder removes it too.
+    if fingerprint_file.exists() and fingerprint_file.read_text().strip() == fingerprint:
         print("Static files are up to date.")
         return
     call_command("collectstatic", interactive=False, verbosity=1)
