@@ -132,6 +132,7 @@ def main() -> None:
         t = time.perf_counter()
         for batch in first.batches + again.batches:
             for _ in range(2):  # two workers race for every batch
+                connection.queries_log.clear()  # a bounded deque: keep counts exact
                 with CaptureQueriesContext(connection) as queries:
                     result = services.send_batch(ids=batch, now=moment)
                 if result.sent:

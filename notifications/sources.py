@@ -566,14 +566,94 @@ class CoordinatorDigestSource:
         )
 
 
+# --- a new buddy pairing, told to both people ---------------------------------------------
+
+
+def plan_pairings(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+    Pairing = model("matching", "Pairing")
+    if Pairing is None:
+        return
+    rows = (
+        Pairing.objects.filter(created_at__gt=since, created_at__lte=now)
+        .exclude(status="ended")
+        .values_list(
+            "id",
+            "created_at",
+            "programme__organisation_id",
+            "recipient__user_id",
+            "recipient__user__email",
+            "recipient__user__phone",
+            "supporter__enrolment__user_id",
+            "supporter__enrolment__user__email",
+            "supporter__enrolment__user__phone",
+        )
+        .order_by()
+    )
+    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
+        prefs = preferences_for([r[3] for r in chunk] + [r[6] for r in chunk])
+        planned = []
+        for pairing_id, created_at, org_id, *people in chunk:
+            for user_id, email, phone in (people[0:3], people[3:6]):
+                for channel in channels_for(
+                    Person(user_id, email, phone), prefs.get(user_id), Kind.PAIRING_PROPOSED
+                ):
+                    planned.append(
+                        Delivery(
+                            key=f"pairing_proposed:{pairing_id}:{user_id}:{channel}",
+                            user_id=user_id,
+                            organisation_id=org_id,
+                            kind=Kind.PAIRING_PROPOSED,
+                            channel=channel,
+                            object_id=pairing_id,
+                            due_at=created_at,
+                            expires_at=created_at + dt.timedelta(days=14),
+                        )
+                    )
+        yield planned
+
+
+class PairingSource:
+    kind = Kind.PAIRING_PROPOSED
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        Pairing = model("matching", "Pairing")
+        self.pairings = Pairing.objects.select_related("supporter__enrolment").in_bulk(
+            {d.object_id for d in deliveries}
+        )
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        pairing = self.pairings.get(delivery.object_id)
+        if pairing is None or pairing.status == "ended":
+            return "pairing ended"
+        return ""
+
+    def message(self, delivery: Delivery, user) -> Message:
+        pairing = self.pairings[delivery.object_id]
+        if user.pk == pairing.supporter.enrolment.user_id:
+            title = _("You have a new person to support")
+            lines = [_("A coordinator has matched you with someone. They will introduce you.")]
+        else:
+            title = _("We have found you a buddy")
+            lines = [
+                _("A coordinator has matched you with a peer supporter. They will introduce you.")
+            ]
+        return Message(
+            title=title,
+            lines=lines,
+            url=_url("matching:pairing", pk=pairing.pk),
+            action=_("See your buddy"),
+        )
+
+
 SOURCES = {
     Kind.SESSION_REMINDER: SessionReminderSource,
     Kind.SESSION_CHANGE: SessionChangeSource,
     Kind.WAITING_LIST_OFFER: WaitingListOfferSource,
     Kind.COORDINATOR_DIGEST: CoordinatorDigestSource,
+    Kind.PAIRING_PROPOSED: PairingSource,
 }
 
-PLANNERS = [plan_session_reminders, plan_session_changes, plan_waiting_list_offers]
+PLANNERS = [plan_session_reminders, plan_session_changes, plan_waiting_list_offers, plan_pairings]
 
 
 def site_url(path: str) -> str:

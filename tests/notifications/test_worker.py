@@ -43,7 +43,8 @@ def wait_until(check, timeout: float = 60.0, interval: float = 0.2):
 
 def _database_url() -> str:
     s = connection.settings_dict
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
+    return f"postgres://{s['USER']}:{s['PASSWORD']}@{host}/{s['NAME']}"
 
 
 class Worker:
