@@ -20,7 +20,7 @@ from .models import (
 from .places import town_choices
 
 CHECKS = forms.CheckboxSelectMultiple
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def _multi(label, choices, *, required=False, help_text=""):
