@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from programmes.models import Enrolment
+from referrals.services import referral_mark_active_for_user
 
 from .. import contact_filter
 from ..models import (
@@ -164,7 +165,10 @@ def pairing_introduce(*, coordinator: User, pairing: Pairing) -> Pairing:
 
 
 def _on_active(pairing: Pairing) -> None:
-    """Things that follow a pairing becoming active."""
+    """A pairing became active: the referral that brought the recipient here moves on too."""
+    referral_mark_active_for_user(
+        user_id=pairing.recipient.user_id, programme_id=pairing.programme_id
+    )
     logger.info("matching.pairing_active", extra={"pairing_id": pairing.pk})
 
 
@@ -188,7 +192,7 @@ def pairing_accept(*, user: User, pairing: Pairing, agreed: bool) -> Pairing:
         fields += ["status", "activated_at"]
     pairing.save(update_fields=fields)
     if pairing.status == Pairing.Status.ACTIVE:
-        transaction.on_commit(lambda: _on_active(pairing))
+        _on_active(pairing)
         for person in (pairing.recipient.user, pairing.supporter.enrolment.user):
             _tell_person(
                 pairing,

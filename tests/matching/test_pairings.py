@@ -400,3 +400,19 @@ def test_my_buddies_queries_do_not_grow(client, programme, django_assert_max_num
         make_pairing(programme, "active", supporter=supporter)
     with django_assert_max_num_queries(15):
         assert client.get(reverse("matching:my_pairings")).status_code == 200
+
+
+def test_an_active_pairing_moves_the_recipients_referral_on(introduced):
+    from referrals.models import Referral
+    from tests.referrals.factories import ReferralFactory
+
+    recipient, supporter = people(introduced)
+    referral = ReferralFactory(
+        programme=introduced.programme, user=recipient, status=Referral.Status.ENROLLED
+    )
+    services.pairing_accept(user=recipient, pairing=introduced, agreed=True)
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.ENROLLED
+    services.pairing_accept(user=supporter, pairing=introduced, agreed=True)
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.ACTIVE
