@@ -23,7 +23,10 @@ def offset_label(minutes: int) -> str:
 
 
 OFFSET_FIELD_CHOICES = [(str(m), offset_label(m)) for m in sorted(OFFSET_CHOICES, reverse=True)]
-PERSON_KINDS = [(k.value, k.label) for k in Kind if k != Kind.COORDINATOR_DIGEST]
+# Check-in nudges are not sent yet (the matching app has no check-ins to nudge about).
+PERSON_KINDS = [
+    (k.value, k.label) for k in Kind if k not in (Kind.COORDINATOR_DIGEST, Kind.CHECKIN_NUDGE)
+]
 
 
 class PreferenceForm(forms.Form):
