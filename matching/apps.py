@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class MatchingConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'matching'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "matching"

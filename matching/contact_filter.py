@@ -30,9 +30,13 @@ _WORD = "|".join(_NUMBER_WORDS)
 _REPEAT_RE = re.compile(rf"\b(double|triple)[\s-]+({_WORD}|\d)\b")
 _WORD_RE = re.compile(rf"\b({_WORD})\b")
 _LETTER_O_RE = re.compile(r"(?<![a-z])o(?=\s?\d)|(?<=\d)o(?=\d)|(?<=\d )o(?=\d)")
-_DATE_RE = re.compile(r"(?<![\d+])\d{1,2}\s?[/.\-]\s?\d{1,2}(?:\s?[/.\-]\s?(?:\d{4}|\d{2}))?(?![\d])")
+_DATE_RE = re.compile(
+    r"(?<![\d+])\d{1,2}\s?[/.\-]\s?\d{1,2}(?:\s?[/.\-]\s?(?:\d{4}|\d{2}))?(?![\d])"
+)
 _ISO_DATE_RE = re.compile(r"(?<!\d)\d{4}-\d{1,2}-\d{1,2}(?!\d)")
-_TIME_RE = re.compile(r"(?<!\d)\d{1,2}(?::\d{2}){1,2}(?:\s?[ap]\.?m\.?)?(?!\d)|(?<!\d)\d{1,2}\s?[ap]\.?m\b")
+_TIME_RE = re.compile(
+    r"(?<!\d)\d{1,2}(?::\d{2}){1,2}(?:\s?[ap]\.?m\.?)?(?!\d)|(?<!\d)\d{1,2}\s?[ap]\.?m\b"
+)
 _YEAR_RANGE_RE = re.compile(r"(?<!\d)(?:19|20)\d{2}\s?[-/]\s?(?:19|20)?\d{2}(?!\d)")
 _RUN_RE = re.compile(r"(?:\+|\b00)?\s?\d[\d\s.\-()/]*\d")
 

@@ -15,7 +15,6 @@ from . import vocab
 from .models import (
     BuddyRequest,
     MatchRun,
-
     ScreeningStep,
     SupporterProfile,
     TrainingCompletion,
@@ -29,7 +28,11 @@ CONDITION_OF = ["type_2_diabetes", "cancer", "long_covid"]
 TOWNS = ["northfield", "birmingham", "redditch", "coventry"]
 MODULES = [
     ("Listening well", "Listening without fixing, and sharing your story safely.", None),
-    ("Boundaries and safety", "Keeping contact on the platform, and what to do about a worry.", 365),
+    (
+        "Boundaries and safety",
+        "Keeping contact on the platform, and what to do about a worry.",
+        365,
+    ),
 ]
 STORIES = [
     "I was diagnosed at 50 and felt very alone at first. Small changes helped me a lot.",
@@ -86,7 +89,11 @@ def _supporter(enrolment: Enrolment, index: int, rng, coordinator, modules) -> S
         done_on = timezone.localdate() - datetime.timedelta(days=60)
         for kind in ScreeningStep.Kind.values:
             ScreeningStep.objects.create(
-                profile=profile, kind=kind, done_on=done_on, outcome="passed", recorded_by=coordinator
+                profile=profile,
+                kind=kind,
+                done_on=done_on,
+                outcome="passed",
+                recorded_by=coordinator,
             )
         for module in modules:
             TrainingCompletion.objects.get_or_create(
@@ -155,12 +162,22 @@ def seed(context) -> None:
         settings_for(programme)
         modules_of[programme.pk] = _modules(programme)
     for index, user in enumerate(context.supporters):
-        for enrolment in Enrolment.objects.filter(user=user, role="supporter").select_related("programme"):
-            _supporter(enrolment, index, context.rng, coordinator, modules_of.get(enrolment.programme_id, []))
+        for enrolment in Enrolment.objects.filter(user=user, role="supporter").select_related(
+            "programme"
+        ):
+            _supporter(
+                enrolment,
+                index,
+                context.rng,
+                coordinator,
+                modules_of.get(enrolment.programme_id, []),
+            )
     for index, user in enumerate(context.members):
         if index % 3 == 2:
             continue
-        for enrolment in Enrolment.objects.filter(user=user).recipients().active().select_related("programme"):
+        for enrolment in (
+            Enrolment.objects.filter(user=user).recipients().active().select_related("programme")
+        ):
             if enrolment.programme.offers_one_to_one:
                 _request(enrolment, index, context.rng, coordinator)
     _demo_run(context.programmes[0], coordinator)

@@ -12,8 +12,8 @@ from .models import (
     CheckIn,
     ContactLog,
     MatchSettings,
-    PairRule,
     Pairing,
+    PairRule,
     ScreeningStep,
     TrainingModule,
 )
@@ -75,7 +75,8 @@ class SupporterProfileForm(OfferMixin):
     conditions = _multi(_("Conditions you know about"), vocab.CONDITIONS)
     experiences = _multi(_("Things you have been through"), vocab.EXPERIENCES)
     age_group = forms.ChoiceField(
-        label=_("Your age"), choices=[("", _("I would rather not say"))] + vocab.AGE_GROUPS,
+        label=_("Your age"),
+        choices=[("", _("I would rather not say"))] + vocab.AGE_GROUPS,
         required=False,
     )
     languages = _multi(_("Languages you can support in"), vocab.LANGUAGES, required=True)
@@ -91,7 +92,9 @@ class SupporterProfileForm(OfferMixin):
     will_not_support = _multi(
         _("Topics you would rather not support"),
         vocab.TOPICS,
-        help_text=_("That is fine. We will not match you with someone who wants to talk about these."),
+        help_text=_(
+            "That is fine. We will not match you with someone who wants to talk about these."
+        ),
     )
     will_not_support_notes = forms.CharField(
         label=_("Anything else you would rather not support"),
@@ -110,7 +113,8 @@ class BuddyRequestForm(OfferMixin):
     conditions = _multi(_("Which conditions are part of your life?"), vocab.CONDITIONS)
     experiences = _multi(_("What are you going through?"), vocab.EXPERIENCES)
     age_group = forms.ChoiceField(
-        label=_("Your age"), choices=[("", _("I would rather not say"))] + vocab.AGE_GROUPS,
+        label=_("Your age"),
+        choices=[("", _("I would rather not say"))] + vocab.AGE_GROUPS,
         required=False,
     )
     languages = _multi(_("Which languages can you talk in?"), vocab.LANGUAGES, required=True)
@@ -149,7 +153,9 @@ class TrainingModuleForm(forms.ModelForm):
 
 
 class TrainingRecordForm(forms.Form):
-    module = forms.ModelChoiceField(label=_("Training module"), queryset=TrainingModule.objects.none())
+    module = forms.ModelChoiceField(
+        label=_("Training module"), queryset=TrainingModule.objects.none()
+    )
     completed_on = forms.DateField(label=_("Completed on"), widget=DATE, initial=timezone.localdate)
 
     def __init__(self, *args, programme, **kwargs):
@@ -191,7 +197,9 @@ class MatchSettingsForm(forms.ModelForm):
 class PairRuleForm(forms.Form):
     recipient = forms.ModelChoiceField(label=_("Member"), queryset=None)
     supporter = forms.ModelChoiceField(label=_("Supporter"), queryset=None)
-    kind = forms.ChoiceField(label=_("Rule"), choices=PairRule.Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=_("Rule"), choices=PairRule.Kind.choices, widget=forms.RadioSelect
+    )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
     def __init__(self, *args, recipients, supporters, **kwargs):
@@ -252,7 +260,9 @@ class ContactLogForm(forms.ModelForm):
         widgets = {"contact_on": DATE, "method": forms.RadioSelect}
         help_texts = {
             "note": _("A few words. No private details."),
-            "needs_support": _("Tick this if something worried or upset you. A coordinator will call you."),
+            "needs_support": _(
+                "Tick this if something worried or upset you. A coordinator will call you."
+            ),
         }
 
 

@@ -47,7 +47,9 @@ TOWNS: dict[str, tuple[str, float, float]] = {
 
 
 def town_choices() -> list[tuple[str, str]]:
-    return sorted(((code, name) for code, (name, _lat, _lon) in TOWNS.items()), key=lambda c: str(c[1]))
+    return sorted(
+        ((code, name) for code, (name, _lat, _lon) in TOWNS.items()), key=lambda c: str(c[1])
+    )
 
 
 def location(code: str) -> tuple[float, float] | None:

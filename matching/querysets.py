@@ -1,4 +1,4 @@
-"""Chainable read filters for matching. Request-facing reads start from `visible_to`/`managed_by`."""
+"""Chainable read filters for matching; request-facing reads start from visible_to or managed_by."""
 
 from __future__ import annotations
 
@@ -82,11 +82,13 @@ class BuddyRequestQuerySet(models.QuerySet):
         """Waiting requests with no proposal under review and no live pairing."""
         from .models import Pairing, Proposal
 
-        return self.waiting().exclude(
-            Exists(Proposal.objects.filter(request=OuterRef("pk"), status="proposed"))
-        ).exclude(
-            Exists(
-                Pairing.objects.filter(request=OuterRef("pk"), status__in=Pairing.LIVE_STATUSES)
+        return (
+            self.waiting()
+            .exclude(Exists(Proposal.objects.filter(request=OuterRef("pk"), status="proposed")))
+            .exclude(
+                Exists(
+                    Pairing.objects.filter(request=OuterRef("pk"), status__in=Pairing.LIVE_STATUSES)
+                )
             )
         )
 
@@ -143,6 +145,8 @@ class PairingQuerySet(models.QuerySet):
     def without_contact_for(self, days: int, now: datetime.datetime | None = None):
         """Active pairings whose last logged contact (or start) is more than `days` ago."""
         cutoff = (now or timezone.now()) - datetime.timedelta(days=days)
-        return self.filter(status="active").annotate(
-            since=Coalesce("last_contact_at", "activated_at")
-        ).filter(since__lt=cutoff)
+        return (
+            self.filter(status="active")
+            .annotate(since=Coalesce("last_contact_at", "activated_at"))
+            .filter(since__lt=cutoff)
+        )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from programmes.models import Programme
 
 from . import engine, places, vocab
-from .models import BuddyRequest, MatchSettings, PairRule, Pairing, Proposal, SupporterProfile
+from .models import BuddyRequest, MatchSettings, Pairing, PairRule, Proposal, SupporterProfile
 
 # A person whose pairing did not work out counts as having waited this much longer, so the
 # waiting bonus (which is capped) lifts them ahead of people who have not been matched yet.
@@ -120,7 +120,9 @@ def _training_missing(profile: SupporterProfile, modules: list, today: datetime.
     return any(m.pk not in done or not done[m.pk].is_current(today) for m in modules)
 
 
-def build_input(programme: Programme, parameters: dict, now: datetime.datetime | None = None) -> MatchInput:
+def build_input(
+    programme: Programme, parameters: dict, now: datetime.datetime | None = None
+) -> MatchInput:
     """Everything the engine needs for one programme, read from the database."""
     now = now or timezone.now()
     requests = {r.pk: r for r in eligible_requests(programme)}
@@ -163,7 +165,15 @@ def build_input(programme: Programme, parameters: dict, now: datetime.datetime |
     forbidden, pinned = _rules(programme, requests, profiles)
     weights, rules = weights_from(parameters)
     return MatchInput(
-        requests, profiles, recipients, engine_supporters, forbidden, pinned, weights, rules, skipped
+        requests,
+        profiles,
+        recipients,
+        engine_supporters,
+        forbidden,
+        pinned,
+        weights,
+        rules,
+        skipped,
     )
 
 
@@ -270,6 +280,8 @@ def explain_unmatched(problem, request_id: int, result, rejected_pin=None) -> di
 
 def supporters_query_for_hand_pairing(programme: Programme):
     """Approved supporters of a programme a coordinator may pair by hand."""
-    return SupporterProfile.objects.filter(enrolment__programme=programme).approved().filter(
-        Q(paused_until__isnull=True) | Q(paused_until__lt=timezone.localdate())
+    return (
+        SupporterProfile.objects.filter(enrolment__programme=programme)
+        .approved()
+        .filter(Q(paused_until__isnull=True) | Q(paused_until__lt=timezone.localdate()))
     )

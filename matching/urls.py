@@ -6,14 +6,20 @@ app_name = "matching"
 
 urlpatterns = [
     # Members and supporters
-    path("my/supporting/<int:enrolment_pk>/profile/", onboarding.supporter_profile, name="supporter_profile"),
+    path(
+        "my/supporting/<int:enrolment_pk>/profile/",
+        onboarding.supporter_profile,
+        name="supporter_profile",
+    ),
     path(
         "my/supporting/<int:enrolment_pk>/availability/",
         onboarding.supporter_availability,
         name="supporter_availability",
     ),
     path("my/buddy/<int:enrolment_pk>/request/", onboarding.request_buddy, name="request_buddy"),
-    path("my/buddy/requests/<int:pk>/withdraw/", onboarding.request_withdraw, name="request_withdraw"),
+    path(
+        "my/buddy/requests/<int:pk>/withdraw/", onboarding.request_withdraw, name="request_withdraw"
+    ),
     path("my/buddies/", pairings.my_pairings, name="my_pairings"),
     path("my/buddies/<int:pk>/", pairings.pairing, name="pairing"),
     path("my/buddies/<int:pk>/message/", pairings.pairing_message, name="pairing_message"),
@@ -27,13 +33,27 @@ urlpatterns = [
     ),
     # Coordinators
     path("manage/programmes/<int:pk>/matching/", runs.manage_programme, name="manage_programme"),
-    path("manage/programmes/<int:pk>/matching/settings/", runs.manage_settings, name="manage_settings"),
+    path(
+        "manage/programmes/<int:pk>/matching/settings/",
+        runs.manage_settings,
+        name="manage_settings",
+    ),
     path("manage/programmes/<int:pk>/matching/runs/", runs.run_start, name="run_start"),
     path("manage/programmes/<int:pk>/matching/rules/", runs.manage_rules, name="manage_rules"),
     path("manage/programmes/<int:pk>/matching/pair/", runs.manage_pair, name="manage_pair"),
-    path("manage/programmes/<int:pk>/supporters/", onboarding.manage_supporters, name="manage_supporters"),
-    path("manage/programmes/<int:pk>/training/", onboarding.manage_training, name="manage_training"),
-    path("manage/programmes/<int:pk>/buddy-requests/", onboarding.manage_requests, name="manage_requests"),
+    path(
+        "manage/programmes/<int:pk>/supporters/",
+        onboarding.manage_supporters,
+        name="manage_supporters",
+    ),
+    path(
+        "manage/programmes/<int:pk>/training/", onboarding.manage_training, name="manage_training"
+    ),
+    path(
+        "manage/programmes/<int:pk>/buddy-requests/",
+        onboarding.manage_requests,
+        name="manage_requests",
+    ),
     path(
         "manage/programmes/<int:pk>/buddy-requests/new/<int:enrolment_pk>/",
         onboarding.manage_request_new,

@@ -34,9 +34,7 @@ class SupporterProfile(models.Model):
     lived_roles = models.JSONField(_("your experience is"), default=list)
     conditions = models.JSONField(_("conditions you know about"), default=list, blank=True)
     experiences = models.JSONField(_("things you have been through"), default=list, blank=True)
-    age_group = models.CharField(
-        _("your age"), max_length=8, choices=vocab.AGE_GROUPS, blank=True
-    )
+    age_group = models.CharField(_("your age"), max_length=8, choices=vocab.AGE_GROUPS, blank=True)
     languages = models.JSONField(_("languages you can support in"), default=list)
     availability = models.PositiveIntegerField(_("times you are free"), default=0)
     formats = models.JSONField(_("ways you can support"), default=list)
@@ -164,9 +162,7 @@ class TrainingModule(models.Model):
 class TrainingCompletion(models.Model):
     """A supporter completed a training module on a date."""
 
-    profile = models.ForeignKey(
-        SupporterProfile, on_delete=models.CASCADE, related_name="training"
-    )
+    profile = models.ForeignKey(SupporterProfile, on_delete=models.CASCADE, related_name="training")
     module = models.ForeignKey(TrainingModule, on_delete=models.CASCADE, related_name="completions")
     completed_on = models.DateField(_("completed on"))
     recorded_by = models.ForeignKey(

@@ -41,7 +41,11 @@ class Pairing(models.Model):
         "matching.SupporterProfile", on_delete=models.CASCADE, related_name="pairings"
     )
     proposal = models.OneToOneField(
-        "matching.Proposal", on_delete=models.SET_NULL, null=True, blank=True, related_name="pairing"
+        "matching.Proposal",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="pairing",
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
     created_by = models.ForeignKey(

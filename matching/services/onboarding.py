@@ -187,7 +187,9 @@ def supporter_approve(*, coordinator: User, profile: SupporterProfile) -> Suppor
 
 
 @transaction.atomic
-def supporter_decline(*, coordinator: User, profile: SupporterProfile, reason: str) -> SupporterProfile:
+def supporter_decline(
+    *, coordinator: User, profile: SupporterProfile, reason: str
+) -> SupporterProfile:
     """Decline an application, with a reason kept for the record."""
     require_manager(user=coordinator, programme=profile.enrolment.programme)
     if not reason.strip():
@@ -234,7 +236,9 @@ def supporter_resume(*, user: User, profile: SupporterProfile) -> SupporterProfi
     return profile
 
 
-def supporter_set_capacity(*, user: User, profile: SupporterProfile, capacity: int) -> SupporterProfile:
+def supporter_set_capacity(
+    *, user: User, profile: SupporterProfile, capacity: int
+) -> SupporterProfile:
     """Change how many people the supporter takes at once. Current pairings carry on."""
     _require_self_or_manager(user=user, profile=profile)
     if not 1 <= capacity <= MAX_CAPACITY:

@@ -80,11 +80,16 @@ def _tell_coordinators(pairing: Pairing, *, key: str, subject: str, body: str) -
 
 def _tell_person(pairing: Pairing, person: User, *, key: str, subject: str, body: str) -> None:
     notice_queue(
-        key=f"{key}:{person.pk}", user=person, subject=subject, body=f"{body}\n\n{_member_url(pairing)}"
+        key=f"{key}:{person.pk}",
+        user=person,
+        subject=subject,
+        body=f"{body}\n\n{_member_url(pairing)}",
     )
 
 
-def supporter_free_places(profile: SupporterProfile, *, ignore_proposal: Proposal | None = None) -> int:
+def supporter_free_places(
+    profile: SupporterProfile, *, ignore_proposal: Proposal | None = None
+) -> int:
     live = profile.pairings.filter(status__in=Pairing.LIVE_STATUSES).count()
     proposed = profile.proposals.filter(status=Proposal.Status.PROPOSED)
     if ignore_proposal is not None:
@@ -462,7 +467,9 @@ def checkin_record(*, user: User, pairing: Pairing, answer: str, note: str = "")
         raise MatchingError(_("Please choose an answer."))
     try:
         with transaction.atomic():
-            checkin = CheckIn.objects.create(pairing=pairing, user=user, answer=answer, note=note[:500])
+            checkin = CheckIn.objects.create(
+                pairing=pairing, user=user, answer=answer, note=note[:500]
+            )
     except IntegrityError as exc:
         raise IllegalTransition(_("You have already told us how it is going. Thank you.")) from exc
     if answer == CheckIn.Answer.POOR:
@@ -490,7 +497,9 @@ def concern_report(*, user: User, pairing: Pairing, text: str) -> Concern:
         subject=_("A concern has been reported about a buddy pairing"),
         body=_("Someone has reported a concern about a buddy pairing. Please look at it today."),
     )
-    logger.warning("matching.concern_reported", extra={"pairing_id": pairing.pk, "concern_id": concern.pk})
+    logger.warning(
+        "matching.concern_reported", extra={"pairing_id": pairing.pk, "concern_id": concern.pk}
+    )
     return concern
 
 

@@ -58,7 +58,9 @@ def buddy_request_create(*, actor: User, enrolment: Enrolment, **fields) -> Budd
     _check(fields)
     try:
         with transaction.atomic():
-            return BuddyRequest.objects.create(enrolment=enrolment, assisted_by=assisted_by, **fields)
+            return BuddyRequest.objects.create(
+                enrolment=enrolment, assisted_by=assisted_by, **fields
+            )
     except IntegrityError as exc:
         raise MatchingError(_("There is already a request for a buddy in this programme.")) from exc
 

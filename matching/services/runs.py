@@ -15,7 +15,15 @@ from accounts.models import User
 from programmes.models import Enrolment, Programme
 
 from .. import solver
-from ..models import BuddyRequest, MatchRun, MatchSettings, PairRule, Pairing, Proposal, SupporterProfile
+from ..models import (
+    BuddyRequest,
+    MatchRun,
+    MatchSettings,
+    Pairing,
+    PairRule,
+    Proposal,
+    SupporterProfile,
+)
 from .common import IllegalTransition, MatchingError, RunAlreadyActive, require_manager
 from .pairings import pairing_create, supporter_free_places
 
@@ -29,7 +37,12 @@ def match_settings_update(*, coordinator: User, programme: Programme, **fields) 
     """Change a programme's matching weights and rules."""
     require_manager(user=coordinator, programme=programme)
     settings = solver.settings_for(programme)
-    allowed = {*MatchSettings.WEIGHT_FIELDS, "max_distance_km", "allow_contact_sharing", "no_contact_days"}
+    allowed = {
+        *MatchSettings.WEIGHT_FIELDS,
+        "max_distance_km",
+        "allow_contact_sharing",
+        "no_contact_days",
+    }
     for name, value in fields.items():
         if name not in allowed:
             raise TypeError(f"unknown setting {name}")
@@ -141,7 +154,9 @@ def _store_proposals(run: MatchRun, proposals: list[dict]) -> int:
 @transaction.atomic
 def proposal_approve(*, coordinator: User, proposal: Proposal) -> Pairing:
     """Approve a proposal: it becomes a pairing waiting to be introduced."""
-    proposal = Proposal.objects.select_for_update().select_related("run__programme").get(pk=proposal.pk)
+    proposal = (
+        Proposal.objects.select_for_update().select_related("run__programme").get(pk=proposal.pk)
+    )
     require_manager(user=coordinator, programme=proposal.run.programme)
     if proposal.status != Proposal.Status.PROPOSED:
         raise IllegalTransition(_("This proposal has already been decided."))
@@ -162,7 +177,9 @@ def proposal_approve(*, coordinator: User, proposal: Proposal) -> Pairing:
 @transaction.atomic
 def proposal_reject(*, coordinator: User, proposal: Proposal, reason: str) -> Proposal:
     """Reject a proposal with a reason. The pair is not proposed again."""
-    proposal = Proposal.objects.select_for_update().select_related("run__programme").get(pk=proposal.pk)
+    proposal = (
+        Proposal.objects.select_for_update().select_related("run__programme").get(pk=proposal.pk)
+    )
     require_manager(user=coordinator, programme=proposal.run.programme)
     if proposal.status != Proposal.Status.PROPOSED:
         raise IllegalTransition(_("This proposal has already been decided."))
@@ -206,8 +223,12 @@ def pair_rule_set(
     if kind == PairRule.Kind.FORBID:
         Proposal.objects.filter(
             request__enrolment=recipient, supporter=supporter, status=Proposal.Status.PROPOSED
-        ).update(status=Proposal.Status.REJECTED, reject_reason=rule.reason, decided_by=coordinator,
-                 decided_at=timezone.now())
+        ).update(
+            status=Proposal.Status.REJECTED,
+            reject_reason=rule.reason,
+            decided_by=coordinator,
+            decided_at=timezone.now(),
+        )
     return rule
 
 

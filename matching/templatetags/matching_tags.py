@@ -43,7 +43,9 @@ def buddy_status(enrolment) -> dict:
     if enrolment.role == "supporter":
         profile = SupporterProfile.objects.filter(enrolment=enrolment).first()
         live = (
-            Pairing.objects.filter(supporter=profile).exclude(status__in=["proposed", "ended"]).count()
+            Pairing.objects.filter(supporter=profile)
+            .exclude(status__in=["proposed", "ended"])
+            .count()
             if profile
             else 0
         )

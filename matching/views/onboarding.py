@@ -51,7 +51,9 @@ def supporter_profile(request, enrolment_pk):
         form.initial_from(profile)
     if request.method == "POST" and form.is_valid():
         try:
-            services.supporter_profile_save(user=request.user, enrolment=enrolment, **form.cleaned_data)
+            services.supporter_profile_save(
+                user=request.user, enrolment=enrolment, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -87,8 +89,12 @@ def supporter_availability(request, enrolment_pk):
         action = request.POST.get("action")
         try:
             if action == "pause" and pause_form.is_valid():
-                services.supporter_pause(user=request.user, profile=profile, **pause_form.cleaned_data)
-                messages.success(request, _("You are on a break. We will not match you until then."))
+                services.supporter_pause(
+                    user=request.user, profile=profile, **pause_form.cleaned_data
+                )
+                messages.success(
+                    request, _("You are on a break. We will not match you until then.")
+                )
                 return redirect(request.path)
             if action == "resume":
                 services.supporter_resume(user=request.user, profile=profile)
@@ -96,7 +102,9 @@ def supporter_availability(request, enrolment_pk):
                 return redirect(request.path)
             if action == "capacity" and capacity_form.is_valid():
                 services.supporter_set_capacity(
-                    user=request.user, profile=profile, capacity=capacity_form.cleaned_data["capacity"]
+                    user=request.user,
+                    profile=profile,
+                    capacity=capacity_form.cleaned_data["capacity"],
                 )
                 messages.success(request, _("Saved."))
                 return redirect(request.path)
@@ -113,11 +121,16 @@ def supporter_availability(request, enrolment_pk):
 def request_buddy(request, enrolment_pk):
     """A member asks for a buddy: a short form that works on a phone."""
     enrolment = get_object_or_404(
-        Enrolment.objects.filter(user=request.user).recipients().active().select_related("programme"),
+        Enrolment.objects.filter(user=request.user)
+        .recipients()
+        .active()
+        .select_related("programme"),
         pk=enrolment_pk,
     )
     current = BuddyRequest.objects.filter(enrolment=enrolment).open().first()
-    form = BuddyRequestForm(request.POST if request.method == "POST" else None, initial={"languages": ["en"]})
+    form = BuddyRequestForm(
+        request.POST if request.method == "POST" else None, initial={"languages": ["en"]}
+    )
     if current is not None and request.method != "POST":
         form.initial_from(current)
     if request.method == "POST" and form.is_valid():
@@ -148,7 +161,9 @@ def request_buddy(request, enrolment_pk):
 @login_required
 @require_POST
 def request_withdraw(request, pk):
-    buddy_request = get_object_or_404(BuddyRequest.objects.filter(enrolment__user=request.user), pk=pk)
+    buddy_request = get_object_or_404(
+        BuddyRequest.objects.filter(enrolment__user=request.user), pk=pk
+    )
     try:
         request_services.buddy_request_withdraw(actor=request.user, request=buddy_request)
     except ValidationError as error:
@@ -177,7 +192,12 @@ def manage_supporters(request, pk):
     return render(
         request,
         "matching/manage_supporters.html",
-        {"programme": programme, "page": page, "status": status, "statuses": Enrolment.Status.choices},
+        {
+            "programme": programme,
+            "page": page,
+            "status": status,
+            "statuses": Enrolment.Status.choices,
+        },
     )
 
 
@@ -196,7 +216,8 @@ def manage_supporter(request, pk):
     profile = _managed_profile(request, pk)
     programme = profile.enrolment.programme
     completions = {
-        c.module_id: c for c in TrainingCompletion.objects.filter(profile=profile).select_related("module")
+        c.module_id: c
+        for c in TrainingCompletion.objects.filter(profile=profile).select_related("module")
     }
     today = timezone.localdate()
     modules = [
@@ -239,7 +260,9 @@ def manage_supporter_action(request, pk, action):
             form = ScreeningStepForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Please fill in the step, date and outcome."))
-            services.screening_step_record(coordinator=request.user, profile=profile, **form.cleaned_data)
+            services.screening_step_record(
+                coordinator=request.user, profile=profile, **form.cleaned_data
+            )
             messages.success(request, _("Step recorded."))
         elif action == "training":
             form = TrainingRecordForm(request.POST, programme=programme)
@@ -289,7 +312,9 @@ def manage_training(request, pk):
     form = TrainingModuleForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.training_module_create(coordinator=request.user, programme=programme, **form.cleaned_data)
+            services.training_module_create(
+                coordinator=request.user, programme=programme, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -304,7 +329,7 @@ def manage_training(request, pk):
 
 @coordinator_required
 def manage_requests(request, pk):
-    """Members waiting for a buddy, and members who have not asked (a coordinator can ask for them)."""
+    """Members waiting for a buddy, and members who have not asked (a coordinator can help)."""
     programme = managed_programme(request, pk)
     requests = (
         BuddyRequest.objects.filter(enrolment__programme=programme)
@@ -341,10 +366,14 @@ def manage_request_new(request, pk, enrolment_pk):
     enrolment = get_object_or_404(
         programme.enrolments.recipients().active().select_related("user"), pk=enrolment_pk
     )
-    form = BuddyRequestForm(request.POST if request.method == "POST" else None, initial={"languages": ["en"]})
+    form = BuddyRequestForm(
+        request.POST if request.method == "POST" else None, initial={"languages": ["en"]}
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            request_services.buddy_request_create(actor=request.user, enrolment=enrolment, **form.cleaned_data)
+            request_services.buddy_request_create(
+                actor=request.user, enrolment=enrolment, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -38,9 +38,7 @@ def _my_pairing(request, pk) -> Pairing:
         # A proposed pairing is not shown to the two people until the coordinator introduces them.
         Pairing.objects.of_member(request.user)
         .exclude(status=Pairing.Status.PROPOSED)
-        .select_related(
-            "programme", "recipient__user", "supporter__enrolment__user", "request"
-        ),
+        .select_related("programme", "recipient__user", "supporter__enrolment__user", "request"),
         pk=pk,
     )
 
@@ -54,7 +52,10 @@ def my_pairings(request):
         .select_related("programme", "recipient__user", "supporter__enrolment__user")
         .order_by("status", "-created_at")
     )
-    items = [{"pairing": p, "side": p.side_of(request.user), "other": p.other_user(request.user)} for p in pairings]
+    items = [
+        {"pairing": p, "side": p.side_of(request.user), "other": p.other_user(request.user)}
+        for p in pairings
+    ]
     return render(request, "matching/my_pairings.html", {"items": items})
 
 
@@ -75,7 +76,11 @@ def _pairing_page(request, pairing: Pairing, **forms) -> dict:
         "can_message": pairing.status in (Pairing.Status.ACTIVE, Pairing.Status.PAUSED),
     }
     if context["can_message"] or pairing.status == Pairing.Status.ENDED:
-        recent = list(pairing.messages.select_related("sender").order_by("-created_at", "-pk")[:MESSAGES_SHOWN])
+        recent = list(
+            pairing.messages.select_related("sender").order_by("-created_at", "-pk")[
+                :MESSAGES_SHOWN
+            ]
+        )
         context["messages_list"] = list(reversed(recent))
     if side == "supporter":
         context["contact_logs"] = pairing.contact_logs.all()[:10]
@@ -99,18 +104,30 @@ def pairing_action(request, pk, action):
         if action == "accept":
             form = AcceptForm(request.POST)
             if not form.is_valid():
-                return render(request, "matching/pairing.html", _pairing_page(request, pairing, accept_form=form))
+                return render(
+                    request,
+                    "matching/pairing.html",
+                    _pairing_page(request, pairing, accept_form=form),
+                )
             pairing = services.pairing_accept(user=request.user, pairing=pairing, agreed=True)
             if pairing.status == Pairing.Status.ACTIVE:
                 messages.success(request, _("You have both said yes. You can now send messages."))
             else:
-                messages.success(request, _("Thank you. We are waiting for the other person to say yes."))
+                messages.success(
+                    request, _("Thank you. We are waiting for the other person to say yes.")
+                )
         elif action == "decline":
-            services.pairing_decline(user=request.user, pairing=pairing, reason=request.POST.get("reason", ""))
-            messages.success(request, _("Thank you for letting us know. The coordinator will be in touch."))
+            services.pairing_decline(
+                user=request.user, pairing=pairing, reason=request.POST.get("reason", "")
+            )
+            messages.success(
+                request, _("Thank you for letting us know. The coordinator will be in touch.")
+            )
             return redirect("matching:my_pairings")
         elif action == "pause":
-            services.pairing_pause(user=request.user, pairing=pairing, reason=request.POST.get("reason", ""))
+            services.pairing_pause(
+                user=request.user, pairing=pairing, reason=request.POST.get("reason", "")
+            )
             messages.success(request, _("The pairing is paused. You can carry on at any time."))
         elif action == "resume":
             services.pairing_resume(user=request.user, pairing=pairing)
@@ -118,7 +135,11 @@ def pairing_action(request, pk, action):
         elif action == "checkin":
             form = CheckInForm(request.POST)
             if not form.is_valid():
-                return render(request, "matching/pairing.html", _pairing_page(request, pairing, checkin_form=form))
+                return render(
+                    request,
+                    "matching/pairing.html",
+                    _pairing_page(request, pairing, checkin_form=form),
+                )
             services.checkin_record(user=request.user, pairing=pairing, **form.cleaned_data)
             messages.success(request, _("Thank you for telling us."))
     except ValidationError as error:
@@ -134,7 +155,9 @@ def pairing_message(request, pk):
     form = MessageForm(request.POST)
     if form.is_valid():
         try:
-            services.message_send(user=request.user, pairing=pairing, body=form.cleaned_data["body"])
+            services.message_send(
+                user=request.user, pairing=pairing, body=form.cleaned_data["body"]
+            )
         except ContactDetailsHeldBack as error:
             form.add_error("body", error.messages[0])
         except ValidationError as error:
@@ -142,7 +165,9 @@ def pairing_message(request, pk):
         else:
             messages.success(request, _("Message sent."))
             return redirect(f"{pairing_url(pairing)}#messages")
-    return render(request, "matching/pairing.html", _pairing_page(request, pairing, message_form=form))
+    return render(
+        request, "matching/pairing.html", _pairing_page(request, pairing, message_form=form)
+    )
 
 
 def pairing_url(pairing: Pairing) -> str:
@@ -157,15 +182,22 @@ def pairing_contact(request, pk):
     pairing = _my_pairing(request, pk)
     if pairing.side_of(request.user) != "supporter":
         raise PermissionDenied
-    form = ContactLogForm(request.POST if request.method == "POST" else None, initial={"contact_on": timezone.localdate(), "minutes": 30})
+    form = ContactLogForm(
+        request.POST if request.method == "POST" else None,
+        initial={"contact_on": timezone.localdate(), "minutes": 30},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            log = services.contact_log_create(user=request.user, pairing=pairing, **form.cleaned_data)
+            log = services.contact_log_create(
+                user=request.user, pairing=pairing, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             if log.needs_support:
-                messages.success(request, _("Saved. A coordinator will get in touch with you soon."))
+                messages.success(
+                    request, _("Saved. A coordinator will get in touch with you soon.")
+                )
             else:
                 messages.success(request, _("Saved. Thank you."))
             return redirect("matching:pairing", pk=pairing.pk)
@@ -179,11 +211,15 @@ def pairing_concern(request, pk):
     form = ConcernForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.concern_report(user=request.user, pairing=pairing, text=form.cleaned_data["text"])
+            services.concern_report(
+                user=request.user, pairing=pairing, text=form.cleaned_data["text"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Thank you. The coordinator has been told and will contact you."))
+            messages.success(
+                request, _("Thank you. The coordinator has been told and will contact you.")
+            )
             return redirect("matching:pairing", pk=pairing.pk)
     return render(request, "matching/pairing_concern.html", {"pairing": pairing, "form": form})
 
@@ -232,7 +268,12 @@ def manage_pairings(request, pk):
     return render(
         request,
         "matching/manage_pairings.html",
-        {"programme": programme, "page": page, "show": show, "no_contact_days": settings.no_contact_days},
+        {
+            "programme": programme,
+            "page": page,
+            "show": show,
+            "no_contact_days": settings.no_contact_days,
+        },
     )
 
 
@@ -275,12 +316,17 @@ def manage_pairing_action(request, pk, action):
             messages.success(request, _("Introduced. They have both been told."))
         elif action == "end":
             services.pairing_end(
-                user=request.user, pairing=pairing, ending=request.POST.get("ending", ""), reason=reason
+                user=request.user,
+                pairing=pairing,
+                ending=request.POST.get("ending", ""),
+                reason=reason,
             )
             messages.success(request, _("The pairing has ended."))
         elif action == "rematch":
             services.pairing_rematch(coordinator=request.user, pairing=pairing, reason=reason)
-            messages.success(request, _("Ended. They are waiting for a new buddy, ahead of others."))
+            messages.success(
+                request, _("Ended. They are waiting for a new buddy, ahead of others.")
+            )
         elif action == "pause":
             services.pairing_pause(user=request.user, pairing=pairing, reason=reason)
             messages.success(request, _("Paused."))

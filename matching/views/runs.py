@@ -109,7 +109,10 @@ def _run_context(run: MatchRun) -> dict:
                     "request": req,
                     "supporters": item.get("supporters", 0),
                     "reasons": [
-                        {"count": r["count"], "label": solver.CONSTRAINT_REASONS.get(r["code"], r["code"])}
+                        {
+                            "count": r["count"],
+                            "label": solver.CONSTRAINT_REASONS.get(r["code"], r["code"]),
+                        }
                         for r in item.get("reasons", [])
                     ],
                     "pin_problem": item.get("pin_problem", []),
@@ -122,7 +125,9 @@ def _run_context(run: MatchRun) -> dict:
 def manage_run(request, pk):
     """A run: progress while it goes, then the proposals to review and who got nobody, and why."""
     run = _managed_run(request, pk)
-    return render(request, "matching/manage_run.html", {**_run_context(run), "programme": run.programme})
+    return render(
+        request, "matching/manage_run.html", {**_run_context(run), "programme": run.programme}
+    )
 
 
 @coordinator_required
@@ -175,7 +180,10 @@ def proposal_reject(request, pk):
 
 def _people(programme):
     recipients = (
-        programme.enrolments.recipients().active().select_related("user").order_by("user__display_name")
+        programme.enrolments.recipients()
+        .active()
+        .select_related("user")
+        .order_by("user__display_name")
     )
     supporters = (
         SupporterProfile.objects.filter(enrolment__programme=programme)
@@ -191,10 +199,16 @@ def manage_rules(request, pk):
     """Pin or forbid pairs for the next runs."""
     programme = managed_programme(request, pk)
     recipients, supporters = _people(programme)
-    form = PairRuleForm(request.POST if request.method == "POST" else None, recipients=recipients, supporters=supporters)
+    form = PairRuleForm(
+        request.POST if request.method == "POST" else None,
+        recipients=recipients,
+        supporters=supporters,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.pair_rule_set(coordinator=request.user, programme=programme, **form.cleaned_data)
+            services.pair_rule_set(
+                coordinator=request.user, programme=programme, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -204,7 +218,9 @@ def manage_rules(request, pk):
         "recipient__user", "supporter__enrolment__user", "created_by"
     )
     return render(
-        request, "matching/manage_rules.html", {"programme": programme, "form": form, "rules": rules}
+        request,
+        "matching/manage_rules.html",
+        {"programme": programme, "form": form, "rules": rules},
     )
 
 
@@ -238,7 +254,12 @@ def manage_pair(request, pk):
     initial = {}
     if request.GET.get("request"):
         initial["request"] = request.GET["request"]
-    form = HandPairForm(request.POST if request.method == "POST" else None, requests=requests, supporters=supporters, initial=initial)
+    form = HandPairForm(
+        request.POST if request.method == "POST" else None,
+        requests=requests,
+        supporters=supporters,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.pairing_create_by_hand(coordinator=request.user, **form.cleaned_data)

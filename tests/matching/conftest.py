@@ -45,9 +45,7 @@ def make_pairing(programme, status="active", **kwargs) -> Pairing:
         extra.update(recipient_accepted_at=now, supporter_accepted_at=now, activated_at=now)
     if status == "ended":
         extra.update(ended_at=now, ending="completed")
-    return PairingFactory(
-        request__enrolment__programme=programme, status=status, **extra, **kwargs
-    )
+    return PairingFactory(request__enrolment__programme=programme, status=status, **extra, **kwargs)
 
 
 @pytest.fixture

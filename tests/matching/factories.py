@@ -18,9 +18,7 @@ class SupporterProfileFactory(DjangoModelFactory):
     class Meta:
         model = SupporterProfile
 
-    enrolment = factory.SubFactory(
-        factories.SupporterEnrolmentFactory, status="active"
-    )
+    enrolment = factory.SubFactory(factories.SupporterEnrolmentFactory, status="active")
     lived_experience = "I was diagnosed ten years ago and learned a lot."
     lived_roles = ["patient"]
     conditions = ["type_2_diabetes"]

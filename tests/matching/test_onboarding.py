@@ -123,7 +123,9 @@ def test_training_is_current_only_when_complete_and_not_expired(programme, coord
 
 def test_a_supporter_pauses_and_changes_capacity(supporter_profile, supporter):
     until = timezone.localdate() + datetime.timedelta(days=10)
-    services.supporter_pause(user=supporter, profile=supporter_profile, until=until, reason="Holiday")
+    services.supporter_pause(
+        user=supporter, profile=supporter_profile, until=until, reason="Holiday"
+    )
     assert supporter_profile.is_paused()
     services.supporter_resume(user=supporter, profile=supporter_profile)
     assert not supporter_profile.is_paused()
@@ -133,7 +135,9 @@ def test_a_supporter_pauses_and_changes_capacity(supporter_profile, supporter):
         services.supporter_set_capacity(user=supporter, profile=supporter_profile, capacity=0)
     with pytest.raises(MatchingError):
         services.supporter_pause(
-            user=supporter, profile=supporter_profile, until=timezone.localdate() - datetime.timedelta(days=1)
+            user=supporter,
+            profile=supporter_profile,
+            until=timezone.localdate() - datetime.timedelta(days=1),
         )
 
 
@@ -184,7 +188,9 @@ def test_signed_out_people_are_sent_to_sign_in(client, applicant):
 def test_the_coordinator_screens_trains_and_approves(client, coordinator, applicant):
     profile = services.supporter_profile_save(user=applicant.user, enrolment=applicant, **OFFER)
     programme = applicant.programme
-    module = services.training_module_create(coordinator=coordinator, programme=programme, name="Safety")
+    module = services.training_module_create(
+        coordinator=coordinator, programme=programme, name="Safety"
+    )
     client.force_login(coordinator)
     assert client.get(reverse("matching:manage_supporter", args=[profile.pk])).status_code == 200
     today = timezone.localdate().isoformat()
@@ -203,21 +209,33 @@ def test_the_coordinator_screens_trains_and_approves(client, coordinator, applic
     assert profile.training.count() == 1
 
 
-def test_the_coordinator_of_another_organisation_sees_nothing(client, other_coordinator, supporter_profile, programme):
+def test_the_coordinator_of_another_organisation_sees_nothing(
+    client, other_coordinator, supporter_profile, programme
+):
     client.force_login(other_coordinator)
-    assert client.get(reverse("matching:manage_supporter", args=[supporter_profile.pk])).status_code == 404
+    assert (
+        client.get(reverse("matching:manage_supporter", args=[supporter_profile.pk])).status_code
+        == 404
+    )
     assert client.get(reverse("matching:manage_supporters", args=[programme.pk])).status_code == 404
-    response = client.post(reverse("matching:manage_supporter_action", args=[supporter_profile.pk, "approve"]))
+    response = client.post(
+        reverse("matching:manage_supporter_action", args=[supporter_profile.pk, "approve"])
+    )
     assert response.status_code == 404
 
 
 def test_members_cannot_use_coordinator_pages(client, member, supporter_profile, programme):
     client.force_login(member)
-    assert client.get(reverse("matching:manage_supporter", args=[supporter_profile.pk])).status_code == 403
+    assert (
+        client.get(reverse("matching:manage_supporter", args=[supporter_profile.pk])).status_code
+        == 403
+    )
     assert client.get(reverse("matching:manage_training", args=[programme.pk])).status_code == 403
 
 
-def test_supporters_list_queries_do_not_grow(client, coordinator, programme, django_assert_max_num_queries):
+def test_supporters_list_queries_do_not_grow(
+    client, coordinator, programme, django_assert_max_num_queries
+):
     client.force_login(coordinator)
     url = reverse("matching:manage_supporters", args=[programme.pk])
     SupporterProfileFactory.create_batch(2, enrolment__programme=programme)

@@ -33,7 +33,9 @@ def people(pairing):
 # --- Lifecycle ------------------------------------------------------------------------------
 
 
-def test_it_walks_from_proposed_to_active(coordinator, programme, django_capture_on_commit_callbacks):
+def test_it_walks_from_proposed_to_active(
+    coordinator, programme, django_capture_on_commit_callbacks
+):
     pairing = make_pairing(programme, "proposed")
     recipient, supporter = people(pairing)
     with django_capture_on_commit_callbacks(execute=True):
@@ -92,7 +94,11 @@ def test_the_recipient_ends_as_completed(pairing, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True):
         services.pairing_end(user=recipient, pairing=pairing, ending="completed", reason="")
     pairing.refresh_from_db()
-    assert pairing.status == "ended" and pairing.ending == "completed" and pairing.ended_by == recipient
+    assert (
+        pairing.status == "ended"
+        and pairing.ending == "completed"
+        and pairing.ended_by == recipient
+    )
     assert BuddyRequest.objects.get(pk=pairing.request_id).status == "closed"
     assert supporter.email in {m.to[0] for m in mail.outbox}
 
@@ -145,7 +151,9 @@ def test_rematch_ends_and_gives_priority(coordinator, pairing):
 # --- Messages ---------------------------------------------------------------------------------
 
 
-def test_messages_go_through_with_a_notice_that_holds_no_content(pairing, django_capture_on_commit_callbacks):
+def test_messages_go_through_with_a_notice_that_holds_no_content(
+    pairing, django_capture_on_commit_callbacks
+):
     recipient, supporter = people(pairing)
     with django_capture_on_commit_callbacks(execute=True):
         services.message_send(user=recipient, pairing=pairing, body="My secret worry about insulin")
@@ -194,11 +202,17 @@ def test_no_messages_before_both_accept(introduced):
 # --- Contact logs, check-ins, concerns ----------------------------------------------------
 
 
-def test_the_supporter_logs_contacts_and_can_ask_for_support(pairing, coordinator, django_capture_on_commit_callbacks):
+def test_the_supporter_logs_contacts_and_can_ask_for_support(
+    pairing, coordinator, django_capture_on_commit_callbacks
+):
     recipient, supporter = people(pairing)
     with pytest.raises(PermissionDenied):
         services.contact_log_create(
-            user=recipient, pairing=pairing, contact_on=timezone.localdate(), minutes=20, method="phone"
+            user=recipient,
+            pairing=pairing,
+            contact_on=timezone.localdate(),
+            minutes=20,
+            method="phone",
         )
     with django_capture_on_commit_callbacks(execute=True):
         log = services.contact_log_create(
@@ -231,7 +245,11 @@ def test_the_check_in_comes_after_the_first_conversations(pairing):
     assert not services.checkin_due(user=recipient, pairing=pairing)
     for _ in range(2):
         services.contact_log_create(
-            user=supporter, pairing=pairing, contact_on=timezone.localdate(), minutes=10, method="phone"
+            user=supporter,
+            pairing=pairing,
+            contact_on=timezone.localdate(),
+            minutes=10,
+            method="phone",
         )
     assert services.checkin_due(user=recipient, pairing=pairing)
     services.checkin_record(user=recipient, pairing=pairing, answer="good")
@@ -248,10 +266,14 @@ def test_a_poor_fit_tells_the_coordinator(pairing, coordinator, django_capture_o
     assert flagged.poor_fit == 1
 
 
-def test_a_concern_reaches_the_coordinators_at_once(pairing, coordinator, django_capture_on_commit_callbacks):
+def test_a_concern_reaches_the_coordinators_at_once(
+    pairing, coordinator, django_capture_on_commit_callbacks
+):
     second = factories.CoordinatorFactory(organisation=pairing.programme.organisation).user
     with django_capture_on_commit_callbacks(execute=True):
-        concern = services.concern_report(user=pairing.recipient.user, pairing=pairing, text="They asked for money")
+        concern = services.concern_report(
+            user=pairing.recipient.user, pairing=pairing, text="They asked for money"
+        )
     assert {m.to[0] for m in mail.outbox} == {coordinator.email, second.email}
     assert all("money" not in m.body for m in mail.outbox)
     assert Pairing.objects.with_flags().get(pk=pairing.pk).open_concerns == 1
@@ -263,7 +285,9 @@ def test_a_concern_reaches_the_coordinators_at_once(pairing, coordinator, django
 
 def test_pairings_without_contact_for_n_days(programme):
     quiet = make_pairing(programme, "active")
-    Pairing.objects.filter(pk=quiet.pk).update(activated_at=timezone.now() - datetime.timedelta(days=30))
+    Pairing.objects.filter(pk=quiet.pk).update(
+        activated_at=timezone.now() - datetime.timedelta(days=30)
+    )
     recent = make_pairing(programme, "active")
     found = set(Pairing.objects.without_contact_for(14).values_list("pk", flat=True))
     assert quiet.pk in found and recent.pk not in found
@@ -276,7 +300,9 @@ def test_a_supporter_cannot_take_more_than_their_capacity(coordinator, programme
     make_pairing(programme, "active", supporter=supporter)
     request = BuddyRequestFactory(enrolment__programme=programme)
     with pytest.raises(MatchingError, match="no free place"):
-        run_services.pairing_create_by_hand(coordinator=coordinator, request=request, supporter=supporter)
+        run_services.pairing_create_by_hand(
+            coordinator=coordinator, request=request, supporter=supporter
+        )
 
 
 # --- Views ----------------------------------------------------------------------------------
@@ -289,20 +315,28 @@ def test_both_people_accept_on_the_page(client, introduced):
         client.force_login(person)
         page = client.get(url)
         assert page.status_code == 200 and b"Our agreement" in page.content
-        refused = client.post(reverse("matching:pairing_action", args=[introduced.pk, "accept"]), {})
+        refused = client.post(
+            reverse("matching:pairing_action", args=[introduced.pk, "accept"]), {}
+        )
         assert b"Please tick the box" in refused.content
-        client.post(reverse("matching:pairing_action", args=[introduced.pk, "accept"]), {"agreed": "on"})
+        client.post(
+            reverse("matching:pairing_action", args=[introduced.pk, "accept"]), {"agreed": "on"}
+        )
     introduced.refresh_from_db()
     assert introduced.status == "active"
     again = client.post(
-        reverse("matching:pairing_action", args=[introduced.pk, "accept"]), {"agreed": "on"}, follow=True
+        reverse("matching:pairing_action", args=[introduced.pk, "accept"]),
+        {"agreed": "on"},
+        follow=True,
     )
     assert b"not waiting for you to accept" in again.content
 
 
 def test_a_held_back_message_is_explained_and_kept_in_the_box(client, pairing):
     client.force_login(pairing.recipient.user)
-    page = client.post(reverse("matching:pairing_message", args=[pairing.pk]), {"body": "call 07700900123"})
+    page = client.post(
+        reverse("matching:pairing_message", args=[pairing.pk]), {"body": "call 07700900123"}
+    )
     assert page.status_code == 200
     assert b"keep in touch through this website" in page.content
     assert b"call 07700900123" in page.content
@@ -315,7 +349,12 @@ def test_nobody_sees_another_pairings_messages(client, programme, pairing):
     for person in people(pairing):
         client.force_login(person)
         assert client.get(reverse("matching:pairing", args=[other.pk])).status_code == 404
-        assert client.post(reverse("matching:pairing_message", args=[other.pk]), {"body": "x"}).status_code == 404
+        assert (
+            client.post(
+                reverse("matching:pairing_message", args=[other.pk]), {"body": "x"}
+            ).status_code
+            == 404
+        )
         page = client.get(reverse("matching:my_pairings"))
         assert b"private words" not in page.content
     client.force_login(other.recipient.user)
@@ -334,7 +373,15 @@ def test_only_the_supporter_logs_contacts(client, pairing):
     client.force_login(pairing.supporter.enrolment.user)
     url = reverse("matching:pairing_contact", args=[pairing.pk])
     assert client.get(url).status_code == 200
-    client.post(url, {"contact_on": timezone.localdate().isoformat(), "minutes": 25, "method": "phone", "note": "ok"})
+    client.post(
+        url,
+        {
+            "contact_on": timezone.localdate().isoformat(),
+            "minutes": 25,
+            "method": "phone",
+            "note": "ok",
+        },
+    )
     assert pairing.contact_logs.count() == 1
 
 
@@ -351,22 +398,35 @@ def test_coordinator_pages(client, coordinator, programme):
     proposed = make_pairing(programme, "proposed")
     client.force_login(coordinator)
     assert client.get(reverse("matching:manage_pairings", args=[programme.pk])).status_code == 200
-    assert client.get(reverse("matching:manage_pairings", args=[programme.pk]) + "?show=quiet").status_code == 200
+    assert (
+        client.get(
+            reverse("matching:manage_pairings", args=[programme.pk]) + "?show=quiet"
+        ).status_code
+        == 200
+    )
     assert client.get(reverse("matching:manage_pairing", args=[proposed.pk])).status_code == 200
     client.post(reverse("matching:manage_pairing_action", args=[proposed.pk, "introduce"]))
     proposed.refresh_from_db()
     assert proposed.status == "introduced"
-    client.post(reverse("matching:manage_pairing_action", args=[proposed.pk, "rematch"]), {"reason": "Changed mind"})
+    client.post(
+        reverse("matching:manage_pairing_action", args=[proposed.pk, "rematch"]),
+        {"reason": "Changed mind"},
+    )
     proposed.refresh_from_db()
     assert proposed.status == "ended"
 
 
-def test_coordinator_of_another_organisation_sees_nothing(client, other_coordinator, pairing, programme):
+def test_coordinator_of_another_organisation_sees_nothing(
+    client, other_coordinator, pairing, programme
+):
     concern = services.concern_report(user=pairing.recipient.user, pairing=pairing, text="x")
     client.force_login(other_coordinator)
     assert client.get(reverse("matching:manage_pairing", args=[pairing.pk])).status_code == 404
     assert client.get(reverse("matching:manage_pairings", args=[programme.pk])).status_code == 404
-    assert client.post(reverse("matching:manage_pairing_action", args=[pairing.pk, "end"])).status_code == 404
+    assert (
+        client.post(reverse("matching:manage_pairing_action", args=[pairing.pk, "end"])).status_code
+        == 404
+    )
     assert client.post(reverse("matching:concern_resolve", args=[concern.pk])).status_code == 404
     assert client.get(reverse("matching:pairing", args=[pairing.pk])).status_code == 404
 
@@ -377,7 +437,9 @@ def test_members_cannot_use_coordinator_pairing_pages(client, pairing, programme
     assert client.get(reverse("matching:manage_pairings", args=[programme.pk])).status_code == 403
 
 
-def test_pairings_list_queries_do_not_grow(client, coordinator, programme, django_assert_max_num_queries):
+def test_pairings_list_queries_do_not_grow(
+    client, coordinator, programme, django_assert_max_num_queries
+):
     client.force_login(coordinator)
     url = reverse("matching:manage_pairings", args=[programme.pk])
     for _ in range(2):

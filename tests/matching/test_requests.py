@@ -45,7 +45,9 @@ def test_a_coordinator_asks_for_someone_and_it_is_recorded_as_assisted(coordinat
     assert request.assisted_by == coordinator
 
 
-def test_a_stranger_or_other_coordinator_cannot_ask_for_someone(stranger, other_coordinator, enrolment):
+def test_a_stranger_or_other_coordinator_cannot_ask_for_someone(
+    stranger, other_coordinator, enrolment
+):
     for actor in (stranger, other_coordinator):
         with pytest.raises(PermissionDenied):
             services.buddy_request_create(actor=actor, enrolment=enrolment, **WISH)
@@ -61,7 +63,9 @@ def test_a_request_needs_language_format_and_time(member, enrolment):
     for missing in ("languages", "formats", "availability"):
         with pytest.raises(MatchingError):
             services.buddy_request_create(
-                actor=member, enrolment=enrolment, **{**WISH, missing: [] if missing != "availability" else 0}
+                actor=member,
+                enrolment=enrolment,
+                **{**WISH, missing: [] if missing != "availability" else 0},
             )
 
 
@@ -77,7 +81,12 @@ def test_the_form_works_for_the_member(client, member, enrolment):
     assert client.get(url).status_code == 200
     response = client.post(
         url,
-        {"wants": ["condition"], "languages": ["en"], "availability": ["2", "5"], "formats": ["phone"]},
+        {
+            "wants": ["condition"],
+            "languages": ["en"],
+            "availability": ["2", "5"],
+            "formats": ["phone"],
+        },
     )
     assert response.status_code == 302
     request = BuddyRequest.objects.get(enrolment=enrolment)
@@ -107,14 +116,18 @@ def test_the_coordinator_fills_in_the_form_for_someone(client, coordinator, prog
     assert BuddyRequest.objects.get(enrolment=enrolment).assisted_by == coordinator
 
 
-def test_another_organisations_coordinator_cannot_fill_it_in(client, other_coordinator, programme, enrolment):
+def test_another_organisations_coordinator_cannot_fill_it_in(
+    client, other_coordinator, programme, enrolment
+):
     client.force_login(other_coordinator)
     url = reverse("matching:manage_request_new", args=[programme.pk, enrolment.pk])
     assert client.get(url).status_code == 404
     assert client.get(reverse("matching:manage_requests", args=[programme.pk])).status_code == 404
 
 
-def test_requests_list_queries_do_not_grow(client, coordinator, programme, django_assert_max_num_queries):
+def test_requests_list_queries_do_not_grow(
+    client, coordinator, programme, django_assert_max_num_queries
+):
     from .factories import BuddyRequestFactory
 
     client.force_login(coordinator)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from matching import solver
-from matching.models import MatchRun, PairRule, Pairing, Proposal
+from matching.models import MatchRun, Pairing, PairRule, Proposal
 from matching.services import IllegalTransition, MatchingError, RunAlreadyActive
 from matching.services import onboarding as onboarding_services
 from matching.services import runs as services
@@ -29,9 +29,13 @@ def run_now(coordinator, programme, django_capture_on_commit_callbacks) -> Match
 def test_a_run_proposes_the_best_assignment_with_reasons(
     coordinator, programme, django_capture_on_commit_callbacks
 ):
-    diabetes = SupporterProfileFactory(enrolment__programme=programme, conditions=["type_2_diabetes"])
+    diabetes = SupporterProfileFactory(
+        enrolment__programme=programme, conditions=["type_2_diabetes"]
+    )
     other = SupporterProfileFactory(enrolment__programme=programme, conditions=["cancer"])
-    wants_diabetes = BuddyRequestFactory(enrolment__programme=programme, conditions=["type_2_diabetes"])
+    wants_diabetes = BuddyRequestFactory(
+        enrolment__programme=programme, conditions=["type_2_diabetes"]
+    )
     wants_cancer = BuddyRequestFactory(enrolment__programme=programme, conditions=["cancer"])
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.status == "done" and run.progress == 100
@@ -63,7 +67,8 @@ def test_paused_full_untrained_and_unapproved_supporters_are_not_matched(
     coordinator, programme, django_capture_on_commit_callbacks
 ):
     SupporterProfileFactory(
-        enrolment__programme=programme, paused_until=timezone.localdate() + datetime.timedelta(days=3)
+        enrolment__programme=programme,
+        paused_until=timezone.localdate() + datetime.timedelta(days=3),
     )
     SupporterProfileFactory(enrolment__programme=programme, enrolment__status="applied")
     full = SupporterProfileFactory(enrolment__programme=programme, capacity=1)
@@ -71,7 +76,9 @@ def test_paused_full_untrained_and_unapproved_supporters_are_not_matched(
 
     make_pairing(programme, "active", supporter=full)
     untrained = SupporterProfileFactory(enrolment__programme=programme)
-    onboarding_services.training_module_create(coordinator=coordinator, programme=programme, name="Safety")
+    onboarding_services.training_module_create(
+        coordinator=coordinator, programme=programme, name="Safety"
+    )
     BuddyRequestFactory(enrolment__programme=programme)
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.supporters_count == 0
@@ -80,10 +87,14 @@ def test_paused_full_untrained_and_unapproved_supporters_are_not_matched(
     assert untrained.pk not in set(run.proposals.values_list("supporter_id", flat=True))
 
 
-def test_it_explains_why_someone_got_nobody(coordinator, programme, django_capture_on_commit_callbacks):
+def test_it_explains_why_someone_got_nobody(
+    coordinator, programme, django_capture_on_commit_callbacks
+):
     SupporterProfileFactory(enrolment__programme=programme, languages=["pl"])
     SupporterProfileFactory(enrolment__programme=programme, formats=["in_person"], town="leeds")
-    request = BuddyRequestFactory(enrolment__programme=programme, languages=["en"], formats=["phone"])
+    request = BuddyRequestFactory(
+        enrolment__programme=programme, languages=["en"], formats=["phone"]
+    )
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.unmatched_count == 1
     reasons = {r["code"]: r["count"] for r in run.unmatched[0]["reasons"]}
@@ -109,7 +120,9 @@ def test_forbidden_declined_and_rejected_pairs_are_never_proposed(
     PairRule.objects.all().delete()
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.proposals_count == 1
-    services.proposal_reject(coordinator=coordinator, proposal=run.proposals.get(), reason="Not right")
+    services.proposal_reject(
+        coordinator=coordinator, proposal=run.proposals.get(), reason="Not right"
+    )
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.proposals_count == 0
 
@@ -119,7 +132,11 @@ def test_a_pinned_pair_is_proposed(coordinator, programme, django_capture_on_com
     pinned = SupporterProfileFactory(enrolment__programme=programme, conditions=[])
     request = BuddyRequestFactory(enrolment__programme=programme)
     services.pair_rule_set(
-        coordinator=coordinator, programme=programme, recipient=request.enrolment, supporter=pinned, kind="pin"
+        coordinator=coordinator,
+        programme=programme,
+        recipient=request.enrolment,
+        supporter=pinned,
+        kind="pin",
     )
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     proposal = run.proposals.get()
@@ -131,13 +148,17 @@ def test_weights_change_the_result(coordinator, programme, django_capture_on_com
     same_condition = SupporterProfileFactory(
         enrolment__programme=programme, conditions=["type_2_diabetes"], age_group="18_29"
     )
-    same_age = SupporterProfileFactory(enrolment__programme=programme, conditions=[], age_group="45_64")
+    same_age = SupporterProfileFactory(
+        enrolment__programme=programme, conditions=[], age_group="45_64"
+    )
     BuddyRequestFactory(enrolment__programme=programme, wants=[], age_group="45_64")
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.proposals.get().supporter == same_condition
     Proposal.objects.all().update(status="rejected", reject_reason="test")
     Proposal.objects.all().delete()
-    services.match_settings_update(coordinator=coordinator, programme=programme, condition=0.0, same_age_band=50.0)
+    services.match_settings_update(
+        coordinator=coordinator, programme=programme, condition=0.0, same_age_band=50.0
+    )
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     assert run.proposals.get().supporter == same_age
 
@@ -152,12 +173,16 @@ def test_only_one_run_per_programme_at_a_time(coordinator, programme):
 
 def test_a_stale_run_no_longer_blocks(coordinator, programme):
     run = services.match_run_start(coordinator=coordinator, programme=programme)
-    MatchRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - datetime.timedelta(hours=2))
+    MatchRun.objects.filter(pk=run.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=2)
+    )
     services.match_run_start(coordinator=coordinator, programme=programme)
     assert MatchRun.objects.get(pk=run.pk).status == "failed"
 
 
-def test_running_a_run_twice_changes_nothing(coordinator, programme, django_capture_on_commit_callbacks):
+def test_running_a_run_twice_changes_nothing(
+    coordinator, programme, django_capture_on_commit_callbacks
+):
     SupporterProfileFactory(enrolment__programme=programme)
     BuddyRequestFactory(enrolment__programme=programme)
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
@@ -182,7 +207,9 @@ def test_another_organisations_coordinator_cannot_start_a_run(other_coordinator,
         services.match_run_start(coordinator=other_coordinator, programme=programme)
 
 
-def test_approving_a_proposal_creates_a_proposed_pairing(coordinator, programme, django_capture_on_commit_callbacks):
+def test_approving_a_proposal_creates_a_proposed_pairing(
+    coordinator, programme, django_capture_on_commit_callbacks
+):
     SupporterProfileFactory(enrolment__programme=programme)
     request = BuddyRequestFactory(enrolment__programme=programme)
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
@@ -205,12 +232,15 @@ def test_rejecting_needs_a_reason(coordinator, programme, django_capture_on_comm
 def test_pairing_by_hand_checks_the_supporter(coordinator, programme):
     request = BuddyRequestFactory(enrolment__programme=programme)
     paused = SupporterProfileFactory(
-        enrolment__programme=programme, paused_until=timezone.localdate() + datetime.timedelta(days=1)
+        enrolment__programme=programme,
+        paused_until=timezone.localdate() + datetime.timedelta(days=1),
     )
     with pytest.raises(MatchingError):
         services.pairing_create_by_hand(coordinator=coordinator, request=request, supporter=paused)
     fine = SupporterProfileFactory(enrolment__programme=programme)
-    pairing = services.pairing_create_by_hand(coordinator=coordinator, request=request, supporter=fine)
+    pairing = services.pairing_create_by_hand(
+        coordinator=coordinator, request=request, supporter=fine
+    )
     assert pairing.status == "proposed"
 
 
@@ -267,7 +297,12 @@ def test_the_coordinator_rejects_with_a_reason_on_the_page(
     run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
     proposal = run.proposals.get()
     client.force_login(other_coordinator)
-    assert client.post(reverse("matching:proposal_reject", args=[proposal.pk]), {"reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            reverse("matching:proposal_reject", args=[proposal.pk]), {"reason": "x"}
+        ).status_code
+        == 404
+    )
     client.force_login(coordinator)
     client.post(reverse("matching:proposal_reject", args=[proposal.pk]), {"reason": "Lives nearby"})
     proposal.refresh_from_db()
@@ -280,13 +315,26 @@ def test_settings_rules_and_hand_pairing_pages(client, coordinator, programme):
     client.force_login(coordinator)
     settings_url = reverse("matching:manage_settings", args=[programme.pk])
     assert client.get(settings_url).status_code == 200
-    data = {name: 1 for name in ("condition", "experience", "caring_situation", "same_age_band", "slot",
-                                 "preferred_format", "waiting_per_week", "max_waiting")}
+    data = {
+        name: 1
+        for name in (
+            "condition",
+            "experience",
+            "caring_situation",
+            "same_age_band",
+            "slot",
+            "preferred_format",
+            "waiting_per_week",
+            "max_waiting",
+        )
+    }
     data.update(priority_multiplier=2, max_distance_km=10, no_contact_days=7)
     assert client.post(settings_url, data).status_code == 302
     assert solver.settings_for(programme).max_distance_km == 10
     rules_url = reverse("matching:manage_rules", args=[programme.pk])
-    client.post(rules_url, {"recipient": request.enrolment_id, "supporter": supporter.pk, "kind": "pin"})
+    client.post(
+        rules_url, {"recipient": request.enrolment_id, "supporter": supporter.pk, "kind": "pin"}
+    )
     assert PairRule.objects.get().kind == "pin"
     pair_url = reverse("matching:manage_pair", args=[programme.pk])
     assert client.get(pair_url).status_code == 200
@@ -295,7 +343,11 @@ def test_settings_rules_and_hand_pairing_pages(client, coordinator, programme):
 
 
 def test_run_page_queries_do_not_grow(
-    client, coordinator, programme, django_capture_on_commit_callbacks, django_assert_max_num_queries
+    client,
+    coordinator,
+    programme,
+    django_capture_on_commit_callbacks,
+    django_assert_max_num_queries,
 ):
     client.force_login(coordinator)
     SupporterProfileFactory.create_batch(2, enrolment__programme=programme)

@@ -43,8 +43,18 @@ def worker(tmp_path):
         "VAR_DIR": str(tmp_path),
     }
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "peersupport", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "peersupport",
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
