@@ -11,7 +11,7 @@ from .forms import ProfileForm
 @login_required
 def profile(request):
     """The signed-in person's own details: name, phone and time zone."""
-    form = ProfileForm(request.POST or None, instance=request.user)
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Your details are saved."))

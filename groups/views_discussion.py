@@ -60,7 +60,7 @@ def thread_new(request, pk):
     group = _discussable(request, pk)
     if not discussion.guidelines_accepted(user=request.user, group=group):
         return redirect("groups:guidelines", pk=group.pk)
-    form = ThreadForm(request.POST or None)
+    form = ThreadForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             thread = discussion.thread_create(user=request.user, group=group, **form.cleaned_data)
@@ -79,7 +79,7 @@ def thread_detail(request, pk, thread_pk):
     posts = thread.posts.select_related("author").annotate(
         open_reports=Count("reports", filter=Q(reports__resolved_at__isnull=True))
     )
-    form = ReplyForm(request.POST or None)
+    form = ReplyForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             discussion.post_reply(user=request.user, thread=thread, body=form.cleaned_data["body"])
@@ -113,7 +113,7 @@ def _post_for(request, pk) -> Post:
 @login_required
 def post_report(request, pk):
     post = _post_for(request, pk)
-    form = ReportForm(request.POST or None)
+    form = ReportForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             discussion.post_report(user=request.user, post=post, reason=form.cleaned_data["reason"])

@@ -44,7 +44,10 @@ def programme_groups(request, programme_pk):
 @coordinator_required
 def group_create(request, programme_pk):
     programme = get_object_or_404(Programme.objects.managed_by(request.user), pk=programme_pk)
-    form = GroupForm(request.POST or None, candidates=services.facilitator_candidates(programme))
+    form = GroupForm(
+        request.POST if request.method == "POST" else None,
+        candidates=services.facilitator_candidates(programme),
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         group = services.group_create(
@@ -68,7 +71,7 @@ def group_edit(request, pk):
         Group.objects.managed_by(request.user).select_related("programme"), pk=pk
     )
     form = GroupForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         instance=group,
         candidates=services.facilitator_candidates(group.programme),
     )
@@ -188,7 +191,7 @@ def membership_action(request, pk, action):
 @coordinator_required
 def series_create(request, pk):
     group = get_object_or_404(Group.objects.managed_by(request.user), pk=pk)
-    form = SeriesForm(request.POST or None)
+    form = SeriesForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.series_create(user=request.user, group=group, **form.cleaned_data)
         messages.success(request, _("Sessions added."))
@@ -204,7 +207,7 @@ def series_edit(request, pk):
         ).select_related("group"),
         pk=pk,
     )
-    form = SeriesForm(request.POST or None, instance=series)
+    form = SeriesForm(request.POST if request.method == "POST" else None, instance=series)
     if request.method == "POST" and form.is_valid():
         series = SessionSeries.objects.select_related("group").get(pk=series.pk)
         services.series_update(user=request.user, series=series, **form.cleaned_data)
@@ -232,7 +235,7 @@ def session_edit(request, pk):
     session = _managed_session(request, pk)
     local = session.local_start
     form = SessionChangeForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "date": local.date(),
             "start_time": local.time().replace(second=0, microsecond=0),

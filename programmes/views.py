@@ -90,7 +90,7 @@ def join(request, slug):
     initial = {"consent_version": programme.privacy_notice_version}
     if request.GET.get("role") in (Enrolment.Role.PATIENT, Enrolment.Role.CAREGIVER):
         initial["role"] = request.GET["role"]
-    form = JoinForm(request.POST or None, initial=initial)
+    form = JoinForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.enrolment_create(
@@ -112,7 +112,8 @@ def volunteer(request, slug):
     """Apply to be a peer supporter in a programme."""
     programme = get_object_or_404(Programme.objects.visible_to(request.user), slug=slug)
     form = VolunteerForm(
-        request.POST or None, initial={"consent_version": programme.privacy_notice_version}
+        request.POST if request.method == "POST" else None,
+        initial={"consent_version": programme.privacy_notice_version},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -175,7 +176,7 @@ def manage_list(request):
 
 @coordinator_required
 def manage_create(request):
-    form = ProgrammeForm(request.POST or None, user=request.user)
+    form = ProgrammeForm(request.POST if request.method == "POST" else None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         programme = services.programme_create(
@@ -192,7 +193,9 @@ def manage_create(request):
 @coordinator_required
 def manage_edit(request, pk):
     programme = get_object_or_404(Programme.objects.managed_by(request.user), pk=pk)
-    form = ProgrammeForm(request.POST or None, instance=programme, user=request.user)
+    form = ProgrammeForm(
+        request.POST if request.method == "POST" else None, instance=programme, user=request.user
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data.pop("organisation")
@@ -257,7 +260,7 @@ def manage_detail(request, pk):
 def manage_enrol(request, pk):
     """Enrol someone on their behalf (assisted enrolment)."""
     programme = get_object_or_404(Programme.objects.managed_by(request.user), pk=pk)
-    form = AssistedEnrolmentForm(request.POST or None)
+    form = AssistedEnrolmentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

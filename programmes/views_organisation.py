@@ -28,7 +28,9 @@ def _organisation(request) -> Organisation:
 @org_admin_required
 def organisation_settings(request):
     organisation = _organisation(request)
-    form = OrganisationForm(request.POST or None, instance=organisation)
+    form = OrganisationForm(
+        request.POST if request.method == "POST" else None, instance=organisation
+    )
     if request.method == "POST" and form.is_valid():
         services.organisation_update(
             user=request.user,
@@ -48,7 +50,7 @@ def organisation_settings(request):
 @org_admin_required
 def staff_add(request):
     organisation = _organisation(request)
-    form = StaffAddForm(request.POST or None)
+    form = StaffAddForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         membership, created = services.staff_add(
             admin=request.user, organisation=organisation, **form.cleaned_data

@@ -74,7 +74,7 @@ def referral_create(request):
     """Refer one patient: one short form."""
     clinician = _clinician(request)
     programmes = services.programmes_open_to_clinician(clinician)
-    form = ReferralForm(request.POST or None, programmes=programmes)
+    form = ReferralForm(request.POST if request.method == "POST" else None, programmes=programmes)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -132,7 +132,9 @@ def link_create(request):
     initial = {}
     if programme_id := request.GET.get("programme"):
         initial["programme"] = programmes.filter(pk=programme_id).first()
-    form = ReferralLinkForm(request.POST or None, programmes=programmes, initial=initial)
+    form = ReferralLinkForm(
+        request.POST if request.method == "POST" else None, programmes=programmes, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         expires_at = None
@@ -218,7 +220,7 @@ def clinician_register(request):
     """Sign up as a clinician; a coordinator approves before you can refer."""
     if roles_for(request.user).is_clinician:
         return redirect("referrals:clinician_home")
-    form = ClinicianRegisterForm(request.POST or None)
+    form = ClinicianRegisterForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -62,7 +62,8 @@ def practice_list(request):
 @coordinator_required
 def practice_create(request):
     form = PracticeForm(
-        request.POST or None, organisations=Organisation.objects.managed_by(request.user)
+        request.POST if request.method == "POST" else None,
+        organisations=Organisation.objects.managed_by(request.user),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -82,7 +83,7 @@ def practice_create(request):
 def practice_invite(request, pk):
     """Invite a clinician by e-mail to refer for this practice."""
     practice = get_object_or_404(Practice.objects.managed_by(request.user), pk=pk)
-    form = ClinicianInviteForm(request.POST or None)
+    form = ClinicianInviteForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.clinician_invitation_create(
             coordinator=request.user, practice=practice, email=form.cleaned_data["email"]

@@ -174,7 +174,7 @@ def clinician_invitation_accept(request):
     )
     if invitation is None:
         return _not_found(request)
-    form = InvitationAcceptForm(request.POST or None)
+    form = InvitationAcceptForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.clinician_invitation_accept(

@@ -308,3 +308,10 @@ def test_home_page_works_for_everyone(client, member, coordinator):
     assert "Your programmes" in client.get(reverse("home")).content.decode()
     client.force_login(coordinator)
     assert "Manage programmes" in client.get(reverse("home")).content.decode()
+
+
+def test_an_empty_post_shows_the_errors_instead_of_a_blank_form(client, programme, stranger):
+    client.force_login(stranger)
+    response = client.post(reverse("programmes:join", args=[programme.slug]), {})
+    assert response.status_code == 200
+    assert "There is a problem" in response.content.decode()
