@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from programmes.models import Enrolment
+from referrals.services import referral_mark_active_for_user
 
 from .access import require_moderator
 from .errors import AlreadyInGroup, GroupFull, GroupNotOpen, NotEligible, OfferNotOpen
@@ -64,6 +65,11 @@ def _place(membership: Membership, status: str, *, now: dt.datetime) -> None:
     elif status == Membership.Status.WAITING:
         membership.waiting_since = now
     membership.save()
+    if status == Membership.Status.MEMBER:
+        # A referred person who joins a group shows as "active" to the referring clinician.
+        referral_mark_active_for_user(
+            user_id=membership.user_id, programme_id=membership.group.programme_id
+        )
 
 
 def _admit(group: Group, membership: Membership, *, now: dt.datetime) -> None:

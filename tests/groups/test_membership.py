@@ -165,3 +165,14 @@ def test_it_offers_new_places_when_the_group_grows(small_group, coordinator):
 
     services.group_update(user=coordinator, group=small_group, capacity=3)
     assert small_group.memberships.filter(status="offered").count() == 1
+
+
+def test_joining_a_group_shows_a_referral_as_active_to_the_clinician(small_group):
+    from referrals.models import Referral
+    from tests.referrals.factories import ReferralFactory
+
+    person = enrolled(small_group.programme)
+    referral = ReferralFactory(programme=small_group.programme, user=person, status="enrolled")
+    svc.membership_join(user=person, group=small_group)
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.ACTIVE
