@@ -11,6 +11,7 @@ urlpatterns = [
     path("programmes/<slug:slug>/volunteer/", views.volunteer, name="volunteer"),
     path("my/programmes/", views.mine, name="mine"),
     path("my/enrolments/<int:pk>/leave/", views.leave, name="leave"),
+    path("manage/", views.dashboard, name="dashboard"),
     path("manage/programmes/", views.manage_list, name="manage_list"),
     path("manage/programmes/new/", views.manage_create, name="manage_create"),
     path("manage/programmes/<int:pk>/", views.manage_detail, name="manage_detail"),

@@ -6,11 +6,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import coordinator_required
 from accounts.roles import roles_for
+from peersupport.dashboard import alerts as dashboard_alerts
+from peersupport.dashboard import columns as dashboard_columns
+from peersupport.dashboard import counts as dashboard_counts
 
 from . import services
 from .forms import (
@@ -278,3 +282,35 @@ def manage_enrol(request, pk):
             messages.success(request, _("%(name)s is enrolled.") % {"name": data["display_name"]})
             return redirect("programmes:manage_detail", pk=programme.pk)
     return render(request, "programmes/manage_enrol.html", {"programme": programme, "form": form})
+
+
+@coordinator_required
+def dashboard(request):
+    """What needs a coordinator's attention, programme by programme."""
+    programmes = list(
+        Programme.objects.managed_by(request.user)
+        .exclude(status=Programme.Status.CLOSED)
+        .select_related("organisation")
+        .order_by("name")
+    )
+    counts = dashboard_counts([p.pk for p in programmes])
+    cols = dashboard_columns()
+    rows = [
+        {
+            "programme": programme,
+            "cells": [
+                {
+                    "column": column,
+                    "value": counts.get(programme.pk, {}).get(column.key, 0),
+                    "url": reverse(column.url_name, args=[programme.pk]) if column.url_name else "",
+                }
+                for column in cols
+            ],
+        }
+        for programme in programmes
+    ]
+    return render(
+        request,
+        "programmes/dashboard.html",
+        {"columns": cols, "rows": rows, "alerts": dashboard_alerts(request.user)},
+    )

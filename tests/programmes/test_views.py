@@ -315,3 +315,29 @@ def test_an_empty_post_shows_the_errors_instead_of_a_blank_form(client, programm
     response = client.post(reverse("programmes:join", args=[programme.slug]), {})
     assert response.status_code == 200
     assert "There is a problem" in response.content.decode()
+
+
+def test_dashboard_is_for_coordinators_and_shows_their_programmes_only(
+    client, coordinator, other_coordinator, member, programme
+):
+    url = reverse("programmes:dashboard")
+    client.force_login(member)
+    assert client.get(url).status_code == 403
+    client.force_login(other_coordinator)
+    assert programme.name not in client.get(url).content.decode()
+    client.force_login(coordinator)
+    factories.SupporterEnrolmentFactory(programme=programme, status="applied")
+    body = client.get(url).content.decode()
+    assert programme.name in body
+    assert "Supporter applications" in body
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_dashboard_runs_a_bounded_number_of_queries(
+    client, coordinator, organisation, django_assert_max_num_queries, count
+):
+    for programme in factories.ProgrammeFactory.create_batch(count, organisation=organisation):
+        factories.EnrolmentFactory.create_batch(2, programme=programme)
+    client.force_login(coordinator)
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("programmes:dashboard")).status_code == 200
