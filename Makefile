@@ -1,4 +1,4 @@
-.PHONY: demo test lint format demo-code install services-debian
+.PHONY: demo test lint format demo-code install prod
 
 # 1. Set everything up and run the platform with demo data (SQLite, no servers to install).
 demo:
@@ -21,3 +21,8 @@ lint:
 format:
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
+
+# Run the production stack on this machine without Docker (PostgreSQL and Redis from Debian).
+prod:
+	scripts/prod.sh start
+
