@@ -274,6 +274,8 @@ class Problem:
     """Forbidden (recipient index, supporter index) pairs, shape (F, 2), sorted, unique."""
     pinned: tuple[tuple[int, int], ...]
     """Pinned (recipient id, supporter id) pairs, in the order the coordinator gave."""
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+    """Derived data (such as weights in units), computed once per problem."""
 
     @property
     def n_recipients(self) -> int:
@@ -375,14 +377,14 @@ def build_problem(
         availability=[p.availability & ALL_SLOTS for p in recipients],
         conditions=_masks(vocab, "conditions", (p.conditions for p in recipients)),
         experiences=_masks(vocab, "experiences", (p.experiences for p in recipients)),
-        role=[ROLE_BIT[p.role] if p.role else 0 for p in recipients],
+        role=[ROLE_BIT.get(p.role or "", 0) for p in recipients],
         age_band=[age_band(p.age) for p in recipients],
         lat=[p.location[0] if p.location else np.nan for p in recipients],
         lon=[p.location[1] if p.location else np.nan for p in recipients],
         waiting_days=[max(0, p.waiting_days) for p in recipients],
         tags=_masks(vocab, "tags", (p.tags for p in recipients)),
-        priorities=[sum(PRIORITY_BIT[x] for x in p.priorities) for p in recipients],
-        preferred_format=[FORMAT_BIT[p.preferred_format] if p.preferred_format else 0 for p in recipients],
+        priorities=[sum(PRIORITY_BIT.get(x, 0) for x in set(p.priorities)) for p in recipients],
+        preferred_format=[FORMAT_BIT.get(p.preferred_format or "", 0) for p in recipients],
     )
     s = supporter_arrays(
         ids=[p.id for p in supporters],
@@ -391,7 +393,7 @@ def build_problem(
         availability=[p.availability & ALL_SLOTS for p in supporters],
         conditions=_masks(vocab, "conditions", (p.conditions for p in supporters)),
         experiences=_masks(vocab, "experiences", (p.experiences for p in supporters)),
-        roles=[sum(ROLE_BIT[x] for x in p.roles) for p in supporters],
+        roles=[sum(ROLE_BIT.get(x, 0) for x in set(p.roles)) for p in supporters],
         age_band=[age_band(p.age) for p in supporters],
         lat=[p.location[0] if p.location else np.nan for p in supporters],
         lon=[p.location[1] if p.location else np.nan for p in supporters],

@@ -125,12 +125,12 @@ def scenarios(draw: st.DrawFn, max_recipients: int = 12, max_supporters: int = 8
     m = draw(st.integers(0, max_supporters))
     rids = draw(st.lists(st.integers(1, 10_000), min_size=n, max_size=n, unique=True))
     sids = draw(st.lists(st.integers(1, 10_000), min_size=m, max_size=m, unique=True))
-    pairs = st.tuples(st.sampled_from(rids), st.sampled_from(sids)) if n and m else st.nothing()
+    pairs = st.tuples(st.sampled_from(rids), st.sampled_from(sids)) if n and m else None
     return {
         "recipients": [draw(_recipient(i)) for i in rids],
         "supporters": [draw(_supporter(j)) for j in sids],
-        "forbidden": draw(st.lists(pairs, max_size=4)),
-        "pinned": draw(st.lists(pairs, max_size=2)),
+        "forbidden": draw(st.lists(pairs, max_size=4)) if pairs is not None else [],
+        "pinned": draw(st.lists(pairs, max_size=2)) if pairs is not None else [],
         "weights": draw(_weights),
         "rules": Rules(max_distance_km=draw(st.sampled_from([3.0, 25.0, 60.0]))),
     }
@@ -150,7 +150,10 @@ def _problem(s: dict):  # noqa: ANN202
 def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Haversine distance, written independently of the engine."""
     la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
-    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
     return 2 * EARTH_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -334,7 +337,9 @@ def _seeded_scenario(n: int, m: int, seed: int) -> dict:
         return frozenset(rnd.sample(items, rnd.randint(lo, len(items))))
 
     def place() -> tuple[float, float] | None:
-        return None if rnd.random() < 0.1 else (51.8 + rnd.random() * 0.4, -0.3 + rnd.random() * 0.6)
+        return (
+            None if rnd.random() < 0.1 else (51.8 + rnd.random() * 0.4, -0.3 + rnd.random() * 0.6)
+        )
 
     def week() -> int:
         return sum(1 << b for b in rnd.sample(range(21), rnd.randint(1, 6)))
@@ -408,7 +413,9 @@ def test_it_labels_each_criterion_in_plain_english() -> None:
     supporter = _person(
         Supporter, 2, conditions=frozenset({"bc"}), roles=frozenset({"caregiver"}), age=47
     )
-    problem = build_problem([recipient], [supporter], names={"bc": "Breast cancer", "en": "English"})
+    problem = build_problem(
+        [recipient], [supporter], names={"bc": "Breast cancer", "en": "English"}
+    )
     items = breakdown(problem, 1, 2).as_tuples()
     assert ("language", 0.0, "shared language: English (required)") in items
     assert ("format", 0.0, "can meet by phone (required)") in items
@@ -424,7 +431,9 @@ def test_it_labels_each_criterion_in_plain_english() -> None:
 
 
 def test_it_doubles_what_the_recipient_said_matters_most() -> None:
-    recipient = _person(Recipient, 1, conditions=frozenset({"bc"}), priorities=frozenset({"condition"}))
+    recipient = _person(
+        Recipient, 1, conditions=frozenset({"bc"}), priorities=frozenset({"condition"})
+    )
     supporter = _person(Supporter, 2, conditions=frozenset({"bc"}))
     problem = build_problem([recipient], [supporter])
     items = {code: (points, label) for code, points, label in breakdown(problem, 1, 2).as_tuples()}

@@ -1,0 +1,307 @@
+"""Soft criteria: integer scores of pairs and their plain-English breakdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constraints import checks, cos_of_km, dots
+from .model import (
+    DAYS,
+    EARTH_RADIUS_KM,
+    FORMAT_BIT,
+    FORMATS,
+    IN_PERSON,
+    PARTS_OF_DAY,
+    PRIORITY_BIT,
+    ROLE_BIT,
+    Problem,
+)
+
+SCALE = 100
+"""Scores are integers in hundredths of a point, so that sums are exact."""
+
+SCORED_CRITERIA: tuple[str, ...] = (
+    "compatible",
+    "condition",
+    "experience",
+    "caring_situation",
+    "age",
+    "slots",
+    "preferred_format",
+    "waiting",
+    "closeness",
+)
+
+
+def units(points: float) -> int:
+    """Convert points to integer score units, rounding half up."""
+    return int(np.floor(points * SCALE + 0.5))
+
+
+@dataclass(frozen=True)
+class UnitWeights:
+    """Weights in integer units, resolved per recipient where priorities apply."""
+
+    compatible: int
+    condition: np.ndarray
+    extra_condition: np.ndarray
+    max_extra_conditions: int
+    experience: np.ndarray
+    max_experiences: int
+    caring_situation: np.ndarray
+    same_age_band: np.ndarray
+    adjacent_age_band: np.ndarray
+    slot: int
+    max_slots: int
+    preferred_format: int
+    waiting: np.ndarray
+    closeness_dot: np.ndarray
+    closeness_units: np.ndarray
+
+    def max_score(self) -> int:
+        """Return an upper bound on any pair's score."""
+        top = lambda a: int(a.max()) if len(a) else 0  # noqa: E731
+        return (
+            self.compatible
+            + top(self.condition)
+            + self.max_extra_conditions * top(self.extra_condition)
+            + self.max_experiences * top(self.experience)
+            + top(self.caring_situation)
+            + max(top(self.same_age_band), top(self.adjacent_age_band))
+            + self.max_slots * self.slot
+            + self.preferred_format
+            + top(self.waiting)
+            + top(self.closeness_units)
+        )
+
+
+def unit_weights(problem: Problem) -> UnitWeights:
+    """Resolve the programme's weights into integer units for every recipient (cached)."""
+    if "unit_weights" not in problem.cache:
+        problem.cache["unit_weights"] = _unit_weights(problem)
+    return problem.cache["unit_weights"]
+
+
+def _unit_weights(problem: Problem) -> UnitWeights:
+    w, r = problem.weights, problem.recipients
+
+    def per_recipient(points: float, priority: str) -> np.ndarray:
+        boosted = (r.priorities & PRIORITY_BIT[priority]) != 0
+        mult = np.where(boosted, w.priority_multiplier, 1.0)
+        return np.floor(points * mult * SCALE + 0.5).astype(np.int64)
+
+    weeks = r.waiting_days.astype(np.float64) / 7.0
+    waiting = np.floor(weeks * w.waiting_per_week * SCALE + 0.5).astype(np.int64)
+    return UnitWeights(
+        compatible=units(w.compatible),
+        condition=per_recipient(w.condition, "condition"),
+        extra_condition=per_recipient(w.extra_condition, "condition"),
+        max_extra_conditions=w.max_extra_conditions,
+        experience=per_recipient(w.experience, "treatment"),
+        max_experiences=w.max_experiences,
+        caring_situation=per_recipient(w.caring_situation, "caring_situation"),
+        same_age_band=per_recipient(w.same_age_band, "age"),
+        adjacent_age_band=per_recipient(w.adjacent_age_band, "age"),
+        slot=units(w.slot),
+        max_slots=w.max_slots,
+        preferred_format=units(w.preferred_format),
+        waiting=np.minimum(waiting, units(w.max_waiting)),
+        closeness_dot=np.array([cos_of_km(km) for km, _ in w.closeness], dtype=np.float64),
+        closeness_units=np.array([units(p) for _, p in w.closeness], dtype=np.int64),
+    )
+
+
+def _popcount(a: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(a).astype(np.int64)
+
+
+def components(
+    problem: Problem, uw: UnitWeights, ri: np.ndarray, si: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Return each scored criterion's units for explicit pairs (assumed feasible)."""
+    r, s = problem.recipients, problem.supporters
+    n = len(ri)
+    cc = _popcount(r.conditions[ri] & s.conditions[si])
+    extra = np.clip(cc - 1, 0, uw.max_extra_conditions)
+    cond = np.where(cc > 0, uw.condition[ri] + extra * uw.extra_condition[ri], 0)
+    ec = np.minimum(_popcount(r.experiences[ri] & s.experiences[si]), uw.max_experiences)
+    caring = np.where((r.role[ri] & s.roles[si]) != 0, uw.caring_situation[ri], 0)
+    ra, sa = r.age_band[ri].astype(np.int64), s.age_band[si].astype(np.int64)
+    known = (ra >= 0) & (sa >= 0)
+    gap = np.abs(ra - sa)
+    age = np.where(known & (gap == 0), uw.same_age_band[ri], 0)
+    age = np.where(known & (gap == 1), uw.adjacent_age_band[ri], age)
+    shared = np.minimum(_popcount(r.availability[ri] & s.availability[si]), uw.max_slots)
+    pref = (r.preferred_format[ri] & s.formats[si]) != 0
+    in_person = (r.formats[ri] & s.formats[si] & IN_PERSON) != 0
+    d = dots(problem, ri, si)
+    close = np.zeros(n, dtype=np.int64)
+    # Bands run from nearest to furthest; the nearest band that contains the pair wins.
+    for threshold, pts in zip(uw.closeness_dot[::-1], uw.closeness_units[::-1], strict=True):
+        close = np.where(in_person & (d >= threshold), pts, close)
+    return {
+        "compatible": np.full(n, uw.compatible, dtype=np.int64),
+        "condition": cond.astype(np.int64),
+        "experience": ec * uw.experience[ri],
+        "caring_situation": caring.astype(np.int64),
+        "age": age.astype(np.int64),
+        "slots": shared * uw.slot,
+        "preferred_format": pref.astype(np.int64) * uw.preferred_format,
+        "waiting": uw.waiting[ri],
+        "closeness": close,
+    }
+
+
+def scores(problem: Problem, uw: UnitWeights, ri: np.ndarray, si: np.ndarray) -> np.ndarray:
+    """Return the total units of explicit pairs (assumed feasible)."""
+    total = np.zeros(len(ri), dtype=np.int64)
+    for part in components(problem, uw, ri, si).values():
+        total += part
+    return total
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One line of a pair's explanation."""
+
+    code: str
+    units: int
+    label: str
+
+    @property
+    def points(self) -> float:
+        return self.units / SCALE
+
+    def as_tuple(self) -> tuple[str, float, str]:
+        return (self.code, self.points, self.label)
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Why a pair is (or is not) proposed: hard checks and scored criteria."""
+
+    recipient_id: int
+    supporter_id: int
+    feasible: bool
+    failed: tuple[str, ...]
+    items: tuple[Criterion, ...]
+
+    @property
+    def units(self) -> int:
+        return sum(c.units for c in self.items)
+
+    @property
+    def score(self) -> float:
+        return self.units / SCALE
+
+    def as_tuples(self) -> list[tuple[str, float, str]]:
+        """Return (criterion_code, points, plain-English label) for every line."""
+        return [c.as_tuple() for c in self.items]
+
+    def __str__(self) -> str:
+        return "; ".join(c.label for c in self.items)
+
+
+def format_points(u: int) -> str:
+    """Render units as signed points, e.g. +30 or +8.5."""
+    text = f"{u / SCALE:.2f}".rstrip("0").rstrip(".")
+    return f"+{text}"
+
+
+def _names(bits: int, names: tuple[str, ...]) -> list[str]:
+    return [n.replace("_", " ") for i, n in enumerate(names) if bits >> i & 1]
+
+
+def _join(words: list[str], last: str = "and") -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+def _slot_label(mask: int, count: int) -> str:
+    parts = {i % len(PARTS_OF_DAY) for i in range(len(DAYS) * len(PARTS_OF_DAY)) if mask >> i & 1}
+    kind = f" {PARTS_OF_DAY[parts.pop()]}" if len(parts) == 1 else ""
+    return f"{count} shared{kind} slot{'s' if count != 1 else ''}"
+
+
+def breakdown(problem: Problem, recipient_id: int, supporter_id: int) -> Breakdown:
+    """Explain one pair: its failed hard constraints, or every criterion's points."""
+    i, j = problem.recipient_index(recipient_id), problem.supporter_index(supporter_id)
+    ri, si = np.array([i]), np.array([j])
+    passed = checks(problem, ri, si)
+    failed = tuple(name for name, ok in passed.items() if not ok[0])
+    if failed:
+        return Breakdown(recipient_id, supporter_id, False, failed, ())
+    uw = unit_weights(problem)
+    parts = {k: int(v[0]) for k, v in components(problem, uw, ri, si).items()}
+    return Breakdown(recipient_id, supporter_id, True, (), tuple(_items(problem, i, j, parts)))
+
+
+def _items(problem: Problem, i: int, j: int, parts: dict[str, int]) -> list[Criterion]:
+    r, s, vocab = problem.recipients, problem.supporters, problem.vocabulary
+    prio = int(r.priorities[i])
+
+    def mark(priority: str) -> str:
+        return " (their priority)" if prio & PRIORITY_BIT[priority] else ""
+
+    languages = vocab.decode("languages", int(r.languages[i] & s.languages[j]))
+    common = int(r.formats[i] & s.formats[j])
+    formats = _names(common, FORMATS)
+    km = _km(problem, i, j)
+    items = [Criterion("language", 0, f"shared language: {_join(languages)} (required)")]
+    if common == IN_PERSON:
+        limit = problem.rules.max_distance_km
+        text = f"can meet in person only, {km:.0f} km apart (limit {limit:g} km) (required)"
+        items.append(Criterion("format", 0, text))
+    else:
+        items.append(Criterion("format", 0, f"can meet by {_join(formats, 'or')} (required)"))
+    labels: dict[str, str] = {"compatible": "meets every requirement"}
+    cond = vocab.decode("conditions", int(r.conditions[i] & s.conditions[j]))
+    if cond:
+        head = "same condition" if len(cond) == 1 else f"{len(cond)} shared conditions"
+        labels["condition"] = f"{head}: {_join(cond)}{mark('condition')}"
+    exp = vocab.decode("experiences", int(r.experiences[i] & s.experiences[j]))
+    if exp:
+        labels["experience"] = f"shared experience: {_join(exp)}{mark('treatment')}"
+    role = _names(int(r.role[i] & s.roles[j]), tuple(ROLE_BIT))
+    if role:
+        labels["caring_situation"] = f"both know life as a {role[0]}{mark('caring_situation')}"
+    ra, sa = int(r.age_band[i]), int(s.age_band[j])
+    if ra == sa:
+        labels["age"] = f"same age group ({ra * 10}s){mark('age')}"
+    else:
+        lo, hi = sorted((ra, sa))
+        labels["age"] = f"close age group ({lo * 10}s and {hi * 10}s){mark('age')}"
+    shared = int(r.availability[i] & s.availability[j])
+    labels["slots"] = _slot_label(shared, shared.bit_count())
+    pref = _names(int(r.preferred_format[i]), FORMATS)
+    labels["preferred_format"] = f"offers their preferred format ({_join(pref)})"
+    labels["waiting"] = f"waited {int(r.waiting_days[i])} days"
+    labels["closeness"] = f"lives about {km:.0f} km away"
+    for code in SCORED_CRITERIA:
+        if parts[code] > 0:
+            items.append(
+                Criterion(code, parts[code], f"{labels[code]} {format_points(parts[code])}")
+            )
+    return items
+
+
+def _km(problem: Problem, i: int, j: int) -> float:
+    """Return the great-circle distance of a pair in km (NaN if a location is unknown)."""
+    d = float(np.dot(problem.recipients.xyz[i], problem.supporters.xyz[j]))
+    return float(np.arccos(np.clip(d, -1.0, 1.0)) * EARTH_RADIUS_KM)
+
+
+__all__ = [
+    "FORMAT_BIT",
+    "SCALE",
+    "Breakdown",
+    "Criterion",
+    "UnitWeights",
+    "breakdown",
+    "components",
+    "scores",
+    "unit_weights",
+]
