@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -24,6 +24,23 @@ def _managed_programmes(user: User):
 
 
 class GroupQuerySet(models.QuerySet):
+    def for_audience_of(self, user: User):
+        """Groups a person could join as a patient or caregiver, plus groups they run."""
+        from programmes.models import Enrolment, Programme
+
+        from .models import Group
+
+        active = Enrolment.objects.filter(user=user, status="active")
+        here = active.filter(programme=OuterRef("programme_id"))
+        runs = Group.facilitators.through.objects.filter(group=OuterRef("pk"), user=user)
+        return self.filter(
+            (Q(audience="both") & Exists(here.filter(role__in=["patient", "caregiver"])))
+            | (Q(audience="patients") & Exists(here.filter(role="patient")))
+            | (Q(audience="caregivers") & Exists(here.filter(role="caregiver")))
+            | Exists(runs)
+            | Q(programme__in=Programme.objects.managed_by(user).values("pk"))
+        )
+
     def managed_by(self, user: User | None):
         """Groups in programmes of the organisations `user` works for."""
         if not _is_person(user):

@@ -71,7 +71,9 @@ def group_list(request):
     """Groups of the person's programmes, with filters and a one-tap join on each."""
     now = timezone.now()
     form = GroupFilterForm(request.GET or None)
-    groups = Group.objects.visible_to(request.user).filter(status="open")
+    groups = (
+        Group.objects.visible_to(request.user).for_audience_of(request.user).filter(status="open")
+    )
     programme_id = request.GET.get("programme", "")
     if programme_id.isdigit():
         groups = groups.filter(programme_id=int(programme_id))

@@ -65,6 +65,14 @@ def test_it_lists_groups_of_the_members_programmes_only(client, member, group, o
     assert group.name in response.text and other_group.name not in response.text
 
 
+def test_it_lists_only_groups_for_how_the_member_takes_part(client, member, group):
+    carers = GroupFactory(programme=group.programme, audience="caregivers", name="Carers only")
+    patients = GroupFactory(programme=group.programme, audience="patients", name="Patients only")
+    text = _as(client, member).get(reverse("groups:list")).text  # member is a patient
+    assert patients.name in text and group.name in text
+    assert carers.name not in text
+
+
 def test_it_filters_groups_by_format_day_time_and_place(client, coordinator, member, group):
     online = GroupFactory(programme=group.programme, format="online", venue_address="")
     SessionSeries.objects.create(
