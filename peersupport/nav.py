@@ -67,6 +67,7 @@ def items_for(request, roles) -> list[dict]:
                 "label": item.label,
                 "url": url,
                 "current": request.path.startswith(url) and url != "/",
+                "staff": item.audience in STAFF_AUDIENCES,
             }
         )
     return result

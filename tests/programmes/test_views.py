@@ -341,3 +341,12 @@ def test_dashboard_runs_a_bounded_number_of_queries(
     client.force_login(coordinator)
     with django_assert_max_num_queries(20):
         assert client.get(reverse("programmes:dashboard")).status_code == 200
+
+
+def test_staff_links_sit_in_the_manage_menu(client, coordinator):
+    client.force_login(coordinator)
+    body = client.get(reverse("home")).content.decode()
+    menu = body[body.index('class="dropdown-menu"') :]
+    assert reverse("programmes:dashboard") in menu
+    top = body[: body.index('class="dropdown-menu"')]
+    assert f'href="{reverse("programmes:dashboard")}"' not in top
