@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from matching.models import MatchRun
 from matching.services import runs as services
+from tests.worker import Worker, flush_broker
 
 from .factories import BuddyRequestFactory, SupporterProfileFactory
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(settings.BASE_DIR)
 
 
 @pytest.fixture
@@ -33,39 +26,10 @@ def _eager_celery():
 
 @pytest.fixture
 def worker(tmp_path):
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "VAR_DIR": str(tmp_path),
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "peersupport",
-            "worker",
-            "--pool=solo",
-            "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    flush_broker()
+    process = Worker(tmp_path)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    process.stop()
 
 
 def test_it_runs_a_matching_run_through_a_real_worker(worker, coordinator, programme):
@@ -77,7 +41,7 @@ def test_it_runs_a_matching_run_through_a_real_worker(worker, coordinator, progr
         run.refresh_from_db()
         if run.status in ("done", "failed"):
             break
-        assert worker.poll() is None, worker.stdout.read().decode()
+        worker.assert_running()
         time.sleep(0.2)
     assert run.status == "done", run.error or run.status
     assert run.recipients_count == 3 and run.supporters_count == 2

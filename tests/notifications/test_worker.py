@@ -6,102 +6,30 @@ The worker runs in a subprocess against pytest's test database; tests poll with 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import os
-import signal
-import subprocess
-import sys
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from notifications import services, sms
 from notifications.models import Delivery, Notification, NotificationPreference
 from notifications.tasks import delivery_send_batch, notifications_dispatch
+from tests.worker import Worker, flush_broker, sent_mail, wait_until
 
 from .factories import GroupSessionFactory, MembershipFactory
 from .fake_sms import FakeSmsProvider
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def wait_until(check, timeout: float = 60.0, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {check.__doc__ or check}")
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    host = f"{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}"
-    return f"postgres://{s['USER']}:{s['PASSWORD']}@{host}/{s['NAME']}"
-
-
-class Worker:
-    def __init__(self, tmp_path: Path, name: str, extra_env: dict[str, str] | None = None):
-        self.name = name
-        env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-            "DB_CONN_MAX_AGE": "0",
-            "VAR_DIR": str(tmp_path / "var"),
-            **(extra_env or {}),
-        }
-        self.log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "celery", "-A", "peersupport", "worker",
-                "--pool=threads", "--concurrency=3", "--loglevel=INFO",
-                "--without-heartbeat", "--without-gossip", "--without-mingle",
-                "-n", f"{name}@%h",
-            ],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        log_path = tmp_path / f"{name}.log"
-
-        def ready():
-            """the worker to start"""
-            return "ready." in log_path.read_text()
-
-        wait_until(ready, timeout=60)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
-
 
 @pytest.fixture
 def workers(tmp_path):
-    import redis
-    from django.conf import settings
-
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+    flush_broker()
     started: list[Worker] = []
 
     def start(name: str = "w1", **env) -> Worker:
-        worker = Worker(tmp_path, name, env)
+        worker = Worker(tmp_path, name, pool="threads", args=["--concurrency=3"], env=env)
         started.append(worker)
         return worker
 
@@ -111,16 +39,7 @@ def workers(tmp_path):
 
 
 def _sent_mail(tmp_path: Path) -> Counter:
-    ids: Counter = Counter()
-    folder = tmp_path / "mail"
-    if not folder.exists():
-        return ids
-    for path in folder.iterdir():
-        # The file backend writes several messages per file, separated by a line of dashes.
-        for chunk in path.read_bytes().split(b"-" * 79):
-            if chunk.strip():
-                ids[email.message_from_bytes(chunk.strip())["Message-ID"]] += 1
-    return ids
+    return Counter(message["Message-ID"] for message in sent_mail(tmp_path / "mail"))
 
 
 def _programme_with_members(n_sessions: int, per_session: int):
