@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.local/bin:$PATH"
 scripts/bootstrap.sh
+# axe-core for the browser tests' accessibility checks, pinned in package-lock.json. Without
+# npm the tests use the copy bundled with axe-playwright-python.
+if command -v npm >/dev/null 2>&1; then
+  npm ci --no-audit --no-fund --loglevel=error || echo "npm ci failed: using the bundled axe-core." >&2
+fi
 
 if [ -z "${DATABASE_URL:-}" ] && [ "${TEST_SQLITE:-0}" != "1" ]; then
   eval "$(scripts/services-debian.sh)"

@@ -1,7 +1,9 @@
 """Browser tests: pytest-playwright driving Debian's Chromium against Django's live server.
 
 Fixtures: `page` (desktop), `phone` (a 375 px wide page), `axe_check(page)` (no serious or
-critical violations), `login(page, user)`, `totp_code()`, and `shot(page, name)` for screenshots.
+critical violations; axe-core from node_modules when `npm ci` ran, else the copy bundled with
+axe-playwright-python), `login(page, user)`, `totp_code()`, and `shot(page, name)` for
+screenshots, saved in var/screenshots (or SCREENSHOT_DIR).
 """
 
 from __future__ import annotations
@@ -17,7 +19,12 @@ from tests.factories import TEST_PASSWORD, TEST_TOTP_SECRET
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", "test-results/screenshots"))
+ROOT = Path(__file__).resolve().parents[2]
+# Not under test-results/: pytest-playwright empties that folder at the start of a run.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOT_DIR", ROOT / "var" / "screenshots"))
+# axe-core from the npm registry (package.json, `npm ci`); the copy bundled with
+# axe-playwright-python when npm is not there.
+AXE_NPM = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
 
 
@@ -70,12 +77,15 @@ def desktop(browser, live_server):
     context.close()
 
 
-@pytest.fixture
-def axe_check():
+@pytest.fixture(scope="session")
+def axe():
     from axe_playwright_python.sync_playwright import Axe
 
-    axe = Axe()
+    return Axe.from_file(AXE_NPM) if AXE_NPM.exists() else Axe()
 
+
+@pytest.fixture
+def axe_check(axe):
     def check(page) -> None:
         results = axe.run(page)
         serious = [
