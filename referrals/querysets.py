@@ -65,6 +65,8 @@ class ReferralLinkQuerySet(models.QuerySet):
         return self.annotate(
             sign_up_count=Count("referrals", filter=Q(referrals__new_account=True)),
             enrolment_count=Count("referrals", filter=Q(referrals__enrolled_at__isnull=False)),
+            # Joined a group or started with a buddy (the referral went on to 'active').
+            active_count=Count("referrals", filter=Q(referrals__active_at__isnull=False)),
         )
 
 

@@ -101,6 +101,7 @@ def test_clinician_home_lists_links_with_counts(client, clinician, programme):
     client.force_login(clinician)
     content = client.get(HOME).content.decode()
     assert "Foot clinic" in content and "12" in content
+    assert "Taking part" in content
 
 
 @pytest.mark.parametrize("size", [2, 12])

@@ -303,6 +303,22 @@ def test_link_counts_visits_sign_ups_and_enrolments(programme):
     assert (counted.visit_count, counted.sign_up_count, counted.enrolment_count) == (3, 1, 1)
 
 
+def test_it_counts_link_referrals_taking_part(programme):
+    link = ReferralLinkFactory(programme=programme)
+    joined, active = factories.UserFactory.create_batch(2)
+    for user in (joined, active):
+        services.link_referral_record(link=link, user=user, new_account=True)
+        enrolment_create(
+            user=user,
+            programme=programme,
+            role="patient",
+            consent_version=programme.privacy_notice_version,
+        )
+    services.referral_mark_active_for_user(user_id=active.pk, programme_id=programme.pk)
+    counted = ReferralLink.objects.with_counts().get(pk=link.pk)
+    assert (counted.enrolment_count, counted.active_count) == (2, 1)
+
+
 def test_link_referral_of_an_already_enrolled_person_starts_enrolled(programme, member):
     link = ReferralLinkFactory(programme=programme)
     referral = services.link_referral_record(link=link, user=member, new_account=False)
