@@ -8,6 +8,7 @@ SEQUENCE goes up when it is moved or cancelled, so calendars update the event in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from accounts.models import User
 
@@ -65,23 +66,56 @@ def _event(session: GroupSession) -> Event:
     return event
 
 
-def _to_bytes(cal: Calendar) -> bytes:
-    cal.add_missing_timezones()
-    return cal.to_ical()
+@functools.lru_cache(maxsize=256)
+def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    """The VTIMEZONE of `tzid` for whole years first_year..last_year, as iCalendar text.
+
+    Building one from the tz database and writing it out takes milliseconds, and a long range
+    makes a large component, so each zone and year range is made once per process and only
+    covers the years the calendar's events fall in (with a year either side).
+    """
+    try:
+        zone = Timezone.from_tzid(
+            tzid, first_date=dt.date(first_year, 1, 1), last_date=dt.date(last_year + 1, 1, 1)
+        )
+    except ValueError:  # not a zone the tz database knows
+        return b""
+    return zone.to_ical()
+
+
+def _to_bytes(cal: Calendar, years: tuple[int, int] | None = None) -> bytes:
+    missing = sorted(cal.get_missing_tzids())
+    data = cal.to_ical()
+    if not missing:
+        return data
+    this_year = timezone.now().year
+    first, last = years or (this_year, this_year)
+    zones = b"".join(_vtimezone(tzid, first - 1, last + 1) for tzid in missing)
+    # VTIMEZONEs go before the events that use them: right after the calendar's own lines.
+    at = data.find(b"BEGIN:VEVENT\r\n")
+    if at < 0:
+        at = data.rindex(b"END:VCALENDAR")
+    return data[:at] + zones + data[at:]
+
+
+def _years(sessions: Iterable[GroupSession]) -> tuple[int, int] | None:
+    years = [y for s in sessions for y in (s.starts_at.year, s.ends_at.year)]
+    return (min(years), max(years)) if years else None
 
 
 def session_ics(session: GroupSession) -> bytes:
     """One session as a calendar file with a single VEVENT."""
     cal = _calendar()
     cal.add_component(_event(session))
-    return _to_bytes(cal)
+    return _to_bytes(cal, _years([session]))
 
 
 def sessions_ics(sessions: Iterable[GroupSession], *, name: str) -> bytes:
+    sessions = list(sessions)
     cal = _calendar(name)
     for session in sessions:
         cal.add_component(_event(session))
-    return _to_bytes(cal)
+    return _to_bytes(cal, _years(sessions))
 
 
 # --- private feeds ---------------------------------------------------------------------------
