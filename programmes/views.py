@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -45,9 +51,40 @@ def home(request):
     return render(request, "programmes/home.html", context)
 
 
+DIRECTORY_CACHE_SECONDS = 300
+DIRECTORY_PARAMS = frozenset({"q", "condition", "format", "page"})
+
+
 def directory(request):
-    """Public list of open programmes, with search and filters."""
+    """Public list of open programmes, with search and filters.
+
+    For visitors who are not signed in, the list (search form, results and pages) is kept
+    in the cache for each query, under a version of the listed programmes: how many there
+    are and when one last changed. A programme opened, closed or edited shows at once; a
+    change that leaves programmes untouched (an organisation's new name) within
+    DIRECTORY_CACHE_SECONDS. The page around the list is drawn for each visitor, so each
+    still gets their own CSRF token.
+    """
     listed = Programme.objects.listed()
+    key = None
+    if (
+        not request.user.is_authenticated
+        and set(request.GET) <= DIRECTORY_PARAMS
+        and len(request.GET.urlencode()) <= 300
+    ):
+        version = listed.aggregate(n=Count("pk"), changed=Max("updated_at"))
+        raw = f"{version['n']}|{version['changed']}|{get_language()}|{request.GET.urlencode()}"
+        key = "programmes:directory:" + hashlib.sha256(raw.encode()).hexdigest()
+        body = cache.get(key)
+        if body is not None:
+            return render(request, "programmes/directory.html", {"body": mark_safe(body)})  # noqa: S308 - our own rendered HTML
+    body = _directory_body(request, listed)
+    if key is not None:
+        cache.set(key, str(body), DIRECTORY_CACHE_SECONDS)
+    return render(request, "programmes/directory.html", {"body": body})
+
+
+def _directory_body(request, listed) -> str:
     conditions = sorted(set(listed.values_list("condition", flat=True)))
     form = DirectoryFilterForm(request.GET or None, conditions=conditions)
     programmes = listed.select_related("organisation")
@@ -59,7 +96,9 @@ def directory(request):
         if data["format"]:
             programmes = programmes.filter(formats__in=[data["format"], Programme.Formats.BOTH])
     page = Paginator(programmes.order_by("name"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "programmes/directory.html", {"form": form, "page": page})
+    return render_to_string(
+        "programmes/_directory_body.html", {"form": form, "page": page}, request=request
+    )
 
 
 def detail(request, slug):
