@@ -333,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{page:15} {result.rps:8.1f} req/s  p50 {result.p50:6.0f} ms  "
                     f"p95 {result.p95:6.0f} ms  p99 {result.p99:6.0f} ms  "
                     f"errors {result.errors}/{result.requests}  "
-                    f"load generator CPU {result.load_cpu / result.seconds:4.0%} of one core",
+                    f"load generator CPU {result.load_cpu / result.seconds:4.0%} of one core  "
+                    f"machine load average {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
     finally:
