@@ -61,6 +61,7 @@ class Result:
     errors: int
     load_cpu: float  # seconds of CPU the load generator used
     seconds: float
+    server_cpu: float = 0.0  # seconds of CPU used by gunicorn and ps_load's PostgreSQL backends
 
 
 # --- the stack ------------------------------------------------------------------------------
@@ -82,6 +83,36 @@ def prod(action: str, port: int) -> None:
         env=stack_env(port),
         check=True,
     )
+
+
+def _proc_cpu_seconds(pid: str) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds() -> float:
+    """CPU time so far of the stack's gunicorn processes and of ps_load's database backends."""
+    try:
+        master = (common.VAR_DIR / "prod" / "web.pid").read_text().strip()
+    except FileNotFoundError:
+        return 0.0
+    database = common.DATABASE_URL.rsplit("/", 1)[-1]
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        parent = stat.rsplit(")", 1)[1].split()[1]
+        if entry.name == master or parent == master or f" {database} " in cmdline:
+            total += _proc_cpu_seconds(entry.name)
+    return total
 
 
 # --- signing in -----------------------------------------------------------------------------
@@ -251,12 +282,14 @@ def run_page(
         "WARNING",
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = server_cpu_seconds()
     started = time.monotonic()
     completed = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=duration + 120
     )
     seconds = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server = server_cpu_seconds() - server_before
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     stats_file = Path(f"{prefix}_stats.csv")
     if not stats_file.exists():
@@ -279,6 +312,7 @@ def run_page(
         errors=int(row["Failure Count"]),
         load_cpu=cpu,
         seconds=seconds,
+        server_cpu=server,
     )
 
 
@@ -333,8 +367,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{page:15} {result.rps:8.1f} req/s  p50 {result.p50:6.0f} ms  "
                     f"p95 {result.p95:6.0f} ms  p99 {result.p99:6.0f} ms  "
                     f"errors {result.errors}/{result.requests}  "
-                    f"load generator CPU {result.load_cpu / result.seconds:4.0%} of one core  "
-                    f"machine load average {os.getloadavg()[0]:.1f}",
+                    f"server CPU {result.server_cpu * 1000 / max(result.requests, 1):.1f} ms "
+                    f"per request ({result.server_cpu / result.seconds:.2f} cores)  "
+                    f"locust CPU {result.load_cpu / result.seconds:.2f} cores",
                     flush=True,
                 )
     finally:
