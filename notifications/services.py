@@ -2,20 +2,27 @@
 
 How a message is sent exactly once:
 
-1. Planning inserts one `Delivery` row per (kind, object, person, offset, channel) with
-   `bulk_create(ignore_conflicts=True)` on a unique key: beat firing twice, or two
+1. Planning inserts one `Delivery` row per (kind, object, person, offset, channel) with one
+   multi-row `INSERT ... ON CONFLICT (key) DO NOTHING` per chunk: beat firing twice, or two
    dispatchers racing, insert nothing twice.
 2. A send task claims rows with one conditional UPDATE (`status=pending -> sending`, a random
    claim token), then reads back only the rows carrying its token: two workers given the
    same ids never both get a row.
 3. In-app notices are written in the same transaction that marks the rows sent, so they are
-   exactly once outright. E-mail and SMS leave the database: each is marked sent right after
-   the provider accepts it (every `NOTIFICATIONS_SENT_FLUSH_EVERY` messages, default 1).
-   The residual window is a crash between the provider accepting a message and that UPDATE
-   committing: the row stays `sending`, and after `NOTIFICATIONS_LEASE` the dispatcher puts
-   it back, so that one message can go twice (at-least-once). SMS carries an
-   `Idempotency-Key` and e-mail a stable `Message-ID` derived from the ledger key, so
-   providers and mail clients that de-duplicate on them drop the second copy.
+   exactly once outright.
+4. E-mail and SMS leave the database, so there is a window between the provider accepting a
+   message and the UPDATE that marks its row sent. If the worker dies in it, the row stays
+   `sending`; after `LEASE` the dispatcher puts it back and that message can go again
+   (at-least-once). Every copy carries the same identity, derived from the ledger key: SMS an
+   `Idempotency-Key` header, e-mail a fixed `Message-ID`, so a provider or mail program that
+   de-duplicates on them drops the second copy.
+
+   How wide the window is, is a trade-off between queries and repeats. Texts are marked one
+   by one (a text costs money and is intrusive twice, and an HTTP call to the provider takes
+   far longer than the UPDATE). E-mails are marked every `NOTIFICATIONS_SENT_FLUSH_EVERY`
+   messages (default 100) and at the end of the batch: one UPDATE per hundred e-mails instead
+   of one each, so a batch runs a constant number of queries; a crash can repeat at most
+   that many e-mails, all with the Message-ID of the first copy.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from . import sms, sources
+from . import bulk, sms, sources
 from .models import (
     Channel,
     Delivery,
@@ -110,10 +117,15 @@ def plan_due(*, now: dt.datetime) -> int:
     planned = 0
     for planner in sources.PLANNERS:
         for chunk in planner(since=since, now=now):
-            Delivery.objects.bulk_create(chunk, ignore_conflicts=True, batch_size=1000)
+            ledger_insert(chunk)
             planned += len(chunk)
     DispatchMark.objects.filter(name="planner", planned_until__lt=now).update(planned_until=now)
     return planned
+
+
+def ledger_insert(rows: list[tuple]) -> None:
+    """Add planned rows (sources.LEDGER_FIELDS tuples); a key already there is left alone."""
+    bulk.insert_rows(Delivery, sources.LEDGER_FIELDS, rows, conflict=["key"])
 
 
 def requeue_stale_claims(*, now: dt.datetime) -> int:
@@ -136,8 +148,8 @@ def due_batches(*, now: dt.datetime, limit: int = 100_000) -> list[list[int]]:
     )
     size = batch_size()
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    for batch in batches:
-        Delivery.objects.filter(pk__in=batch).update(enqueued_at=now)
+    for start in range(0, len(ids), 5000):
+        Delivery.objects.filter(pk__in=ids[start : start + 5000]).update(enqueued_at=now)
     return batches
 
 
@@ -158,7 +170,7 @@ def dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
 def plan_digests(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     rows = sources.plan_coordinator_digests(now=now)
-    Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+    ledger_insert(rows)
     return len(rows)
 
 
@@ -196,7 +208,7 @@ def _is_temporary(error: Exception) -> bool:
 
 
 def unsubscribe_token(*, user_id: int, kind: str) -> str:
-    return signing.dumps({"u": user_id, "k": kind}, salt=UNSUBSCRIBE_SALT, compress=True)
+    return signing.dumps({"u": user_id, "k": kind}, salt=UNSUBSCRIBE_SALT)
 
 
 def message_id(delivery_key: str) -> str:
@@ -240,7 +252,14 @@ def build_email(
 ) -> EmailMultiAlternatives:
     unsubscribe = unsubscribe_url(user_id=user.pk, kind=delivery.kind)
     cache = {} if cache is None else cache
-    key = (delivery.kind, message.title, tuple(message.lines), message.url, message.action)
+    key = message.cache_key or (
+        delivery.kind,
+        translation.get_language(),
+        message.title,
+        tuple(message.lines),
+        message.url,
+        message.action,
+    )
     if key not in cache:
         cache[key] = _render_bodies(delivery.kind, message)
     text, html = cache[key]
@@ -278,7 +297,7 @@ def _decide(delivery: Delivery, pref, source, now: dt.datetime) -> tuple[str, ob
         return "skip", "stale: too late to be useful"
     if not user.is_active:
         return "skip", "person is not active"
-    if not (pref or NotificationPreference(user=user)).wants(delivery.kind, delivery.channel):
+    if not (pref or sources.DEFAULT_PREFERENCE).wants(delivery.kind, delivery.channel):
         return "skip", "person turned this off"
     if delivery.channel == Channel.EMAIL and not user.email:
         return "skip", "no e-mail address"
@@ -306,9 +325,32 @@ def claim(ids: list[int], *, now: dt.datetime) -> tuple[str, list[Delivery]]:
     rows = list(
         Delivery.objects.filter(claim=token, status=Status.SENDING)
         .select_related("user")
+        .only(*CLAIMED_FIELDS)
         .order_by("pk")
     )
     return token, rows
+
+
+# What sending reads of a claimed row and its person (fewer columns, cheaper rows).
+CLAIMED_FIELDS = (
+    "key",
+    "user",
+    "organisation",
+    "kind",
+    "channel",
+    "status",
+    "object_id",
+    "data",
+    "due_at",
+    "expires_at",
+    "attempts",
+    "user__email",
+    "user__phone",
+    "user__display_name",
+    "user__preferred_language",
+    "user__time_zone",
+    "user__is_active",
+)
 
 
 def _compose(rows, prefs, loaded, now, skipped, deferred, in_app, outgoing) -> None:
@@ -371,22 +413,27 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
         with translation.override(language):
             _compose(language_rows, prefs, loaded, now, skipped, deferred, in_app, outgoing)
 
-    mine = Delivery.objects.filter(claim=token, status=Status.SENDING)
-    for reason, pks in skipped.items():
-        mine.filter(pk__in=pks).update(status=Status.SKIPPED, last_error=reason[:200])
-        result.skipped += pks
-    if deferred:
-        mine.filter(pk__in=list(deferred)).update(
-            status=Status.PENDING,
-            enqueued_at=None,
-            attempts=F("attempts") - 1,
-            due_at=Case(*[When(pk=pk, then=Value(until)) for pk, until in deferred.items()]),
-        )
-        result.deferred += list(deferred)
-    if in_app:
-        _deliver_in_app(in_app, token=token, now=now)
-        result.sent += [row.pk for row, _message in in_app]
-    _deliver_outgoing(outgoing, token=token, now=now, result=result)
+    # E-mails and texts first (outside any transaction: providers can be slow), then one
+    # transaction records everything else: skips, deferrals, in-app notices, the last marks.
+    unmarked, failures = _send_outgoing(outgoing, token=token, now=now, result=result)
+    with transaction.atomic():
+        mine = Delivery.objects.filter(claim=token, status=Status.SENDING)
+        for reason, pks in skipped.items():
+            mine.filter(pk__in=pks).update(status=Status.SKIPPED, last_error=reason[:200])
+            result.skipped += pks
+        if deferred:
+            mine.filter(pk__in=list(deferred)).update(
+                status=Status.PENDING,
+                enqueued_at=None,
+                attempts=F("attempts") - 1,
+                due_at=Case(*[When(pk=pk, then=Value(until)) for pk, until in deferred.items()]),
+            )
+            result.deferred += list(deferred)
+        if in_app:
+            _deliver_in_app(in_app, token=token, now=now)
+            result.sent += [row.pk for row, _message in in_app]
+        _mark_sent(unmarked, token=token, now=now, result=result)
+        _record_failures(failures, token=token, now=now, result=result)
     logger.info(
         "notifications.batch",
         extra={
@@ -401,47 +448,47 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
 
 
 def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str, now) -> None:
-    """In-app notices and the ledger change in one transaction: exactly once, no window."""
-    with transaction.atomic():
-        Notification.objects.bulk_create(
-            [
-                Notification(
-                    user_id=row.user_id,
-                    kind=row.kind,
-                    title=message.title[:200],
-                    body="\n".join(message.lines),
-                    url=message.url,
-                    created_at=now,
-                )
-                for row, message in items
-            ]
-        )
-        Delivery.objects.filter(pk__in=[row.pk for row, _m in items], claim=token).update(
-            status=Status.SENT, sent_at=now
-        )
+    """In-app notices and the ledger change, in the caller's transaction: exactly once."""
+    bulk.insert_rows(
+        Notification,
+        ("user", "kind", "title", "body", "url", "created_at"),
+        [
+            (row.user_id, row.kind, message.title[:200], "\n".join(message.lines), message.url, now)
+            for row, message in items
+        ],
+    )
+    Delivery.objects.filter(pk__in=[row.pk for row, _m in items], claim=token).update(
+        status=Status.SENT, sent_at=now
+    )
 
 
-def _deliver_outgoing(items, *, token: str, now, result: BatchResult) -> None:
-    if not items:
-        return
-    flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+def _mark_sent(pks: list[int], *, token: str, now, result: BatchResult) -> None:
+    if pks:
+        Delivery.objects.filter(pk__in=pks, claim=token).update(
+            status=Status.SENT, sent_at=now, last_error=""
+        )
+        result.sent.extend(pks)
+        pks.clear()
+
+
+def _send_outgoing(items, *, token: str, now, result: BatchResult) -> tuple[list[int], list]:
+    """Hand e-mails and texts to their providers; returns (sent but not yet marked, failures).
+
+    A text is marked sent at once; e-mails every NOTIFICATIONS_SENT_FLUSH_EVERY (the rest by
+    the caller, with the batch's other changes). See the module's docstring for why.
+    """
+    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 100)
     unmarked: list[int] = []
     failures: list[tuple[Delivery, Exception]] = []
-
-    def flush() -> None:
-        if unmarked:
-            Delivery.objects.filter(pk__in=unmarked, claim=token).update(
-                status=Status.SENT, sent_at=now, last_error=""
-            )
-            result.sent.extend(unmarked)
-            unmarked.clear()
-
     connection = None
     sms_backend = None
     try:
         for row, outgoing in items:
+            if len(unmarked) >= email_flush_every:
+                _mark_sent(unmarked, token=token, now=now, result=result)
+            is_email = isinstance(outgoing, EmailMultiAlternatives)
             try:
-                if isinstance(outgoing, EmailMultiAlternatives):
+                if is_email:
                     if connection is None:
                         connection = get_connection()
                         connection.open()
@@ -457,13 +504,16 @@ def _deliver_outgoing(items, *, token: str, now, result: BatchResult) -> None:
                 )
                 continue
             unmarked.append(row.pk)
-            if len(unmarked) >= flush_every:
-                flush()
+            if not is_email:
+                _mark_sent(unmarked, token=token, now=now, result=result)
+    except BaseException:
+        # Whatever went out before the error is recorded as sent before the error moves on.
+        _mark_sent(unmarked, token=token, now=now, result=result)
+        raise
     finally:
-        flush()
         if connection is not None:
             connection.close()
-    _record_failures(failures, token=token, now=now, result=result)
+    return unmarked, failures
 
 
 def _record_failures(failures, *, token: str, now, result: BatchResult) -> None:

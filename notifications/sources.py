@@ -58,10 +58,17 @@ class Message:
     url: str = ""
     action: str = ""
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    # Set by a source that hands the same Message to many people: e-mail bodies are then
+    # rendered once per key. Messages are shared, so nobody may change one after it is made.
+    cache_key: tuple | None = None
+
+
+# The choices of someone who has not saved any (only read, never saved).
+DEFAULT_PREFERENCE = NotificationPreference()
 
 
 def channels_for(person: Person, pref: NotificationPreference | None, kind: str) -> list[str]:
-    pref = pref or NotificationPreference(user_id=person.user_id)
+    pref = pref or DEFAULT_PREFERENCE
     wanted = []
     if person.email and pref.wants(kind, Channel.EMAIL):
         wanted.append(Channel.EMAIL)
@@ -99,6 +106,59 @@ def superseded(offset: int, offsets: list[int], starts_at: dt.datetime, now: dt.
     return any(o < offset and starts_at - dt.timedelta(minutes=o) <= now for o in offsets)
 
 
+# The columns a planner fills, in the order of the tuples it yields (see bulk.insert_rows).
+LEDGER_FIELDS = (
+    "key",
+    "user",
+    "organisation",
+    "kind",
+    "channel",
+    "status",
+    "object_id",
+    "data",
+    "due_at",
+    "expires_at",
+    "last_error",
+    "attempts",
+    "claim",
+    "created_at",
+)
+
+
+def ledger_row(
+    *,
+    key: str,
+    user_id: int,
+    organisation_id: int | None,
+    kind: str,
+    channel: str,
+    object_id: int | None,
+    due_at: dt.datetime,
+    expires_at: dt.datetime | None = None,
+    data: dict | None = None,
+    status: str = "pending",
+    reason: str = "",
+    now: dt.datetime,
+) -> tuple:
+    """One planned `Delivery`, as a tuple in LEDGER_FIELDS order."""
+    return (
+        key,
+        user_id,
+        organisation_id,
+        kind,
+        channel,
+        status,
+        object_id,
+        data or {},
+        due_at,
+        expires_at,
+        reason,
+        0,
+        "",
+        now,
+    )
+
+
 def _chunks(rows: Iterator, size: int = CHUNK) -> Iterator[list]:
     chunk = []
     for row in rows:
@@ -130,69 +190,98 @@ def when(moment: dt.datetime, tzinfo: dt.tzinfo) -> str:
 # --- group session reminders -------------------------------------------------------------
 
 
-def plan_session_reminders(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+def reminder_offsets_in_use(org_offsets: dict[int, list[int]]) -> list[int]:
+    """Every reminder time someone may get: the defaults, organisations' and people's own."""
+    from .models import DEFAULT_SESSION_REMINDER_OFFSETS
+
+    offsets = set(DEFAULT_SESSION_REMINDER_OFFSETS)
+    for values in org_offsets.values():
+        offsets.update(int(o) for o in values or [])
+    personal = (
+        NotificationPreference.objects.exclude(session_reminder_offsets=[])
+        .values_list("session_reminder_offsets", flat=True)
+        .distinct()
+    )
+    for values in personal:
+        offsets.update(int(o) for o in values or [])
+    return sorted(offsets)
+
+
+def plan_session_reminders(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
+    """Ledger rows for reminders whose moment (start minus offset) falls in (since, now].
+
+    First the due sessions, by range queries on the GroupSession(starts_at, status) index (one
+    range per reminder time in use); then their members by group, in chunks. A constant
+    number of queries per chunk, however many people and sessions there are in total.
+    """
     GroupSession = model("groups", "GroupSession")
     Membership = model("groups", "Membership")
     if GroupSession is None or Membership is None:
         return
     org_offsets = organisation_offsets()
-    offsets = set(OFFSET_CHOICES)
-    for values in org_offsets.values():
-        offsets.update(int(o) for o in values or [])
     window = Q()
-    for o in sorted(offsets):
-        delta = dt.timedelta(minutes=o)
-        window |= Q(
-            group__sessions__starts_at__gt=since + delta,
-            group__sessions__starts_at__lte=now + delta,
-        )
-    rows = (
-        Membership.objects.filter(window, status="member", group__sessions__status="scheduled")
-        .values_list(
-            "group__sessions__id",
-            "group__sessions__starts_at",
-            "group__programme__organisation_id",
-            "user_id",
-            "user__email",
-            "user__phone",
-        )
+    for offset in reminder_offsets_in_use(org_offsets):
+        delta = dt.timedelta(minutes=offset)
+        window |= Q(starts_at__gt=since + delta, starts_at__lte=now + delta)
+    sessions: dict[int, list[tuple]] = {}
+    for session_id, group_id, starts_at, org_id in (
+        GroupSession.objects.filter(window, status="scheduled")
+        .values_list("id", "group_id", "starts_at", "group__programme__organisation_id")
         .order_by()
-    )
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        prefs = preferences_for(row[3] for row in chunk)
-        planned = []
-        for session_id, starts_at, org_id, user_id, email, phone in chunk:
-            pref = prefs.get(user_id)
-            person = Person(user_id, email, phone)
-            user_offsets = offsets_for(pref, org_id, org_offsets)
-            channels = channels_for(person, pref, Kind.SESSION_REMINDER)
+    ):
+        sessions.setdefault(group_id, []).append((session_id, starts_at, org_id))
+    group_ids = sorted(sessions)
+    for start in range(0, len(group_ids), 500):
+        members = (
+            Membership.objects.filter(group_id__in=group_ids[start : start + 500], status="member")
+            .values_list("group_id", "user_id", "user__email", "user__phone")
+            .order_by()
+        )
+        for chunk in _chunks(members.iterator(chunk_size=CHUNK)):
+            yield _session_reminder_rows(chunk, sessions, org_offsets, since, now)
+
+
+def _session_reminder_rows(chunk, sessions, org_offsets, since, now) -> list[tuple]:
+    prefs = preferences_for(row[1] for row in chunk)
+    kind = Kind.SESSION_REMINDER
+    planned = []
+    for group_id, user_id, email, phone in chunk:
+        pref = prefs.get(user_id)
+        user_offsets = list(pref.session_reminder_offsets or []) if pref else []
+        channels = channels_for(Person(user_id, email, phone), pref, kind)
+        if not channels:
+            continue
+        for session_id, starts_at, org_id in sessions[group_id]:
+            offsets = user_offsets or offsets_for(None, org_id, org_offsets)
             stamp = int(starts_at.timestamp())
-            for offset in user_offsets:
+            for offset in offsets:
                 due_at = starts_at - dt.timedelta(minutes=offset)
                 if not (since < due_at <= now):
                     continue
                 status, reason = Delivery.Status.PENDING, ""
                 if starts_at <= now:
                     status, reason = Delivery.Status.SKIPPED, "stale: session started"
-                elif superseded(offset, user_offsets, starts_at, now):
+                elif superseded(offset, offsets, starts_at, now):
                     status, reason = Delivery.Status.SKIPPED, "superseded by a nearer reminder"
+                data = {"offset": offset, "starts_at": stamp}
                 for channel in channels:
                     planned.append(
-                        Delivery(
+                        ledger_row(
                             key=f"session_reminder:{session_id}:{stamp}:{user_id}:{offset}:{channel}",
                             user_id=user_id,
                             organisation_id=org_id,
-                            kind=Kind.SESSION_REMINDER,
+                            kind=kind,
                             channel=channel,
                             status=status,
-                            last_error=reason,
+                            reason=reason,
                             object_id=session_id,
-                            data={"offset": offset, "starts_at": stamp},
+                            data=data,
                             due_at=due_at,
                             expires_at=starts_at,
+                            now=now,
                         )
                     )
-        yield planned
+    return planned
 
 
 def _members_of(group_ids: set[int], user_ids: set[int]) -> set[tuple[int, int]]:
@@ -225,24 +314,9 @@ class SessionReminderSource:
         self.org_offsets = organisation_offsets()
         self.ics: dict[int, bytes | None] = {}
         self.urls: dict[int, str] = {}
-        self.times: dict[tuple, str] = {}
-        self.prefs: dict = {}
-
-    def _url(self, group) -> str:
-        if group.pk not in self.urls:
-            self.urls[group.pk] = _group_url(group)
-        return self.urls[group.pk]
-
-    def _when(self, session, tzinfo) -> str:
-        from django.utils.translation import get_language
-
-        key = (session.pk, str(tzinfo), get_language())
-        if key not in self.times:
-            self.times[key] = when(session.starts_at, tzinfo)
-        return self.times[key]
+        self.messages: dict[tuple, Message] = {}
 
     def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
-        self.prefs[delivery.user_id] = pref
         session = self.sessions.get(delivery.object_id)
         if session is None or session.status != "scheduled":
             return "session cancelled"
@@ -258,9 +332,24 @@ class SessionReminderSource:
         return ""
 
     def message(self, delivery: Delivery, user) -> Message:
-        session = self.sessions[delivery.object_id]
+        """The same words for everyone at one session in one language and time zone, so
+        each is made (and its e-mail rendered) once per batch."""
+        from django.utils.translation import get_language
+
+        with_ics = delivery.channel == Channel.EMAIL
+        key = (delivery.object_id, user.time_zone, get_language(), with_ics)
+        if key not in self.messages:
+            self.messages[key] = self._message(self.sessions[delivery.object_id], user, key)
+            # Every e-mailed reminder carries the calendar file: built once per session per
+            # batch, with the time zone part cached per process, it costs well under a
+            # millisecond, and a person who missed the first e-mail still gets the event.
+            if with_ics:
+                self.messages[key].attachments.extend(self._ics(delivery.object_id))
+        return self.messages[key]
+
+    def _message(self, session, user, key: tuple) -> Message:
         group = session.group
-        start = self._when(session, user.tzinfo)
+        start = when(session.starts_at, user.tzinfo)
         lines = [
             _("Your group “%(group)s” meets on %(when)s.") % {"group": group.name, "when": start}
         ]
@@ -268,24 +357,21 @@ class SessionReminderSource:
             lines.append(_("It is online. The link to join is on the group’s page."))
         elif getattr(group, "venue_address", ""):
             lines.append(_("Where: %(place)s") % {"place": group.venue_address})
-        message = Message(
+        if group.pk not in self.urls:
+            self.urls[group.pk] = _group_url(group)
+        return Message(
             title=_("Reminder: %(group)s, %(when)s") % {"group": group.name, "when": start},
             lines=lines,
-            url=self._url(group),
+            url=self.urls[group.pk],
             action=_("See your group"),
+            cache_key=(self.kind, *key),
         )
-        offsets = offsets_for(
-            self.prefs.get(delivery.user_id), delivery.organisation_id, self.org_offsets
-        )
-        # The calendar file goes with the first reminder (the furthest ahead): later ones
-        # would only add the same event again.
-        first = delivery.data.get("offset", 0) >= max(offsets, default=0)
-        if delivery.channel == Channel.EMAIL and first:
-            if session.pk not in self.ics:
-                self.ics[session.pk] = _session_ics(session)
-            if self.ics[session.pk]:
-                message.attachments.append(("session.ics", self.ics[session.pk], "text/calendar"))
-        return message
+
+    def _ics(self, session_id: int) -> list[tuple[str, bytes, str]]:
+        if session_id not in self.ics:
+            self.ics[session_id] = _session_ics(self.sessions[session_id])
+        data = self.ics[session_id]
+        return [("session.ics", data, "text/calendar")] if data else []
 
 
 def _group_url(group) -> str:
@@ -298,7 +384,7 @@ def _group_url(group) -> str:
 # --- session moved or cancelled ----------------------------------------------------------
 
 
-def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
     Membership = model("groups", "Membership")
     if Membership is None or model("groups", "SessionChange") is None:
         return
@@ -330,7 +416,7 @@ def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[li
                 Person(user_id, email, phone), prefs.get(user_id), Kind.SESSION_CHANGE
             ):
                 planned.append(
-                    Delivery(
+                    ledger_row(
                         key=f"session_change:{change_id}:{user_id}:{channel}",
                         user_id=user_id,
                         organisation_id=org_id,
@@ -340,7 +426,8 @@ def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[li
                         due_at=created_at,
                         expires_at=expires_at,
                         status=Delivery.Status.SKIPPED if expires_at <= now else "pending",
-                        last_error="stale: session time passed" if expires_at <= now else "",
+                        reason="stale: session time passed" if expires_at <= now else "",
+                        now=now,
                     )
                 )
         yield planned
@@ -393,7 +480,7 @@ class SessionChangeSource:
 # --- waiting-list offers -----------------------------------------------------------------
 
 
-def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
     Offer = model("groups", "WaitingListOffer")
     if Offer is None:
         return
@@ -418,7 +505,7 @@ def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterato
                 Person(user_id, email, phone), prefs.get(user_id), Kind.WAITING_LIST_OFFER
             ):
                 planned.append(
-                    Delivery(
+                    ledger_row(
                         key=f"waiting_list_offer:{offer_id}:{channel}",
                         user_id=user_id,
                         organisation_id=org_id,
@@ -427,6 +514,7 @@ def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterato
                         object_id=offer_id,
                         due_at=created_at,
                         expires_at=expires_at,
+                        now=now,
                     )
                 )
         yield planned
@@ -465,7 +553,7 @@ class WaitingListOfferSource:
 # --- daily summary for coordinators ------------------------------------------------------
 
 
-def plan_coordinator_digests(*, now: dt.datetime) -> list[Delivery]:
+def plan_coordinator_digests(*, now: dt.datetime) -> list[tuple]:
     """One e-mail a day to each coordinator, per organisation (key: organisation + date)."""
     from programmes.models import StaffMembership
 
@@ -480,7 +568,7 @@ def plan_coordinator_digests(*, now: dt.datetime) -> list[Delivery]:
         ):
             continue
         planned.append(
-            Delivery(
+            ledger_row(
                 key=f"coordinator_digest:{org_id}:{day}:{user_id}:email",
                 user_id=user_id,
                 organisation_id=org_id,
@@ -489,6 +577,7 @@ def plan_coordinator_digests(*, now: dt.datetime) -> list[Delivery]:
                 object_id=org_id,
                 due_at=now,
                 expires_at=now + dt.timedelta(hours=20),
+                now=now,
             )
         )
     return planned
@@ -569,7 +658,7 @@ class CoordinatorDigestSource:
 # --- a new buddy pairing, told to both people ---------------------------------------------
 
 
-def plan_pairings(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Delivery]]:
+def plan_pairings(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
     Pairing = model("matching", "Pairing")
     if Pairing is None:
         return
@@ -598,7 +687,7 @@ def plan_pairings(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Deli
                     Person(user_id, email, phone), prefs.get(user_id), Kind.PAIRING_PROPOSED
                 ):
                     planned.append(
-                        Delivery(
+                        ledger_row(
                             key=f"pairing_proposed:{pairing_id}:{user_id}:{channel}",
                             user_id=user_id,
                             organisation_id=org_id,
@@ -607,6 +696,7 @@ def plan_pairings(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[Deli
                             object_id=pairing_id,
                             due_at=created_at,
                             expires_at=created_at + dt.timedelta(days=14),
+                            now=now,
                         )
                     )
         yield planned

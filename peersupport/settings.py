@@ -320,7 +320,9 @@ SMS_API_TOKEN = env("SMS_API_TOKEN", "")
 SMS_FROM = env("SMS_FROM", "PeerSupport")
 NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 200)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
-NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+# E-mails are marked sent every this many (texts one by one): a worker that dies can send at
+# most this many e-mails twice, each with the first copy's Message-ID (notifications/services.py).
+NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 100)
 if EMAIL_BACKEND.startswith("anymail."):
     # For example EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN.
     ANYMAIL = {

@@ -97,10 +97,12 @@ def test_it_attaches_the_session_calendar_file_and_unsubscribe_headers():
     assert session.group.name in html and "Stop these e-mails" in html
     parsed = email_lib.message_from_bytes(message.message().as_bytes())
     assert parsed["Message-ID"].endswith("@peersupport.notifications>")
-    # The 1-hour reminder links to the group; the calendar file came with the first one.
+    # The 1-hour reminder carries the calendar file too, with its time zone.
     dispatch_and_send(session.starts_at - dt.timedelta(minutes=59))
     assert len(mail.outbox) == 2
-    assert mail.outbox[1].attachments == []
+    ((name, later, _mimetype),) = mail.outbox[1].attachments
+    assert name == "session.ics"
+    assert "BEGIN:VTIMEZONE" in later and later == message.attachments[0][1]
 
 
 def test_it_shows_the_time_in_the_persons_own_zone_across_a_clock_change():
