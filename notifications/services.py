@@ -174,6 +174,36 @@ def plan_digests(*, now: dt.datetime | None = None) -> int:
     return len(rows)
 
 
+def matching_notice_deliver(*, notice, now: dt.datetime | None = None) -> BatchResult:
+    """Deliver one of the matching app's notices now, on the person's own channels (e-mail with
+    an unsubscribe link, text, the bell), once per notice and channel, as BUDDY_NEWS."""
+    now = now or timezone.now()
+    user = notice.user
+    pref = NotificationPreference.objects.filter(user=user).first()
+    person = sources.Person(user.pk, user.email, user.phone)
+    rows = [
+        sources.ledger_row(
+            key=f"buddy_news:{notice.pk}:{channel}",
+            user_id=user.pk,
+            organisation_id=None,
+            kind=Kind.BUDDY_NEWS,
+            channel=channel,
+            object_id=notice.pk,
+            due_at=now,
+            expires_at=now + dt.timedelta(days=7),
+            now=now,
+        )
+        for channel in sources.channels_for(person, pref, Kind.BUDDY_NEWS)
+    ]
+    ledger_insert(rows)
+    ids = list(
+        Delivery.objects.filter(key__in=[row[0] for row in rows], status=Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    return send_batch(ids=ids, now=now)
+
+
 # --- sending -----------------------------------------------------------------------------
 
 

@@ -658,48 +658,9 @@ class CoordinatorDigestSource:
 # --- a new buddy pairing, told to both people ---------------------------------------------
 
 
-def plan_pairings(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
-    Pairing = model("matching", "Pairing")
-    if Pairing is None:
-        return
-    rows = (
-        Pairing.objects.filter(created_at__gt=since, created_at__lte=now)
-        .exclude(status="ended")
-        .values_list(
-            "id",
-            "created_at",
-            "programme__organisation_id",
-            "recipient__user_id",
-            "recipient__user__email",
-            "recipient__user__phone",
-            "supporter__enrolment__user_id",
-            "supporter__enrolment__user__email",
-            "supporter__enrolment__user__phone",
-        )
-        .order_by()
-    )
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        prefs = preferences_for([r[3] for r in chunk] + [r[6] for r in chunk])
-        planned = []
-        for pairing_id, created_at, org_id, *people in chunk:
-            for user_id, email, phone in (people[0:3], people[3:6]):
-                for channel in channels_for(
-                    Person(user_id, email, phone), prefs.get(user_id), Kind.PAIRING_PROPOSED
-                ):
-                    planned.append(
-                        ledger_row(
-                            key=f"pairing_proposed:{pairing_id}:{user_id}:{channel}",
-                            user_id=user_id,
-                            organisation_id=org_id,
-                            kind=Kind.PAIRING_PROPOSED,
-                            channel=channel,
-                            object_id=pairing_id,
-                            due_at=created_at,
-                            expires_at=created_at + dt.timedelta(days=14),
-                            now=now,
-                        )
-                    )
-        yield planned
+# Pairings are told to both people by matching's own notices when a coordinator introduces
+# them ("Meet your buddy"), delivered through here as BUDDY_NEWS (see MatchingNoticeSource):
+# one notice per event. This source only still reads rows planned before that change.
 
 
 class PairingSource:
@@ -735,15 +696,58 @@ class PairingSource:
         )
 
 
+# --- notices from the matching app (introductions, messages, endings, alerts) -------------
+
+
+class MatchingNoticeSource:
+    """matching.Notice rows (a subject and a short body with a link, never health details),
+    handed over by matching's notice task and delivered on the person's own channels."""
+
+    kind = Kind.BUDDY_NEWS
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        Notice = model("matching", "Notice")
+        ids = {d.object_id for d in deliveries}
+        self.notices = Notice.objects.in_bulk(ids) if Notice is not None else {}
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        return "" if delivery.object_id in self.notices else "notice removed"
+
+    def message(self, delivery: Delivery, user) -> Message:
+        notice = self.notices[delivery.object_id]
+        text, url = notice_text_and_link(notice.body)
+        return Message(
+            title=notice.subject,
+            lines=[part.strip() for part in text.split("\n\n") if part.strip()],
+            url=url,
+            action=_("Open the page"),
+        )
+
+
+def notice_text_and_link(body: str) -> tuple[str, str]:
+    """matching writes "text\n\nhttps://site/path"; split off the link (as a path if it is ours)."""
+    text, _sep, last = body.rstrip().rpartition("\n\n")
+    if not text or not last.startswith(("http://", "https://")) or any(c.isspace() for c in last):
+        return body, ""
+    if last.startswith(settings.SITE_URL + "/"):
+        last = last[len(settings.SITE_URL) :]
+    return text, last
+
+
 SOURCES = {
     Kind.SESSION_REMINDER: SessionReminderSource,
     Kind.SESSION_CHANGE: SessionChangeSource,
     Kind.WAITING_LIST_OFFER: WaitingListOfferSource,
     Kind.COORDINATOR_DIGEST: CoordinatorDigestSource,
     Kind.PAIRING_PROPOSED: PairingSource,
+    Kind.BUDDY_NEWS: MatchingNoticeSource,
 }
 
-PLANNERS = [plan_session_reminders, plan_session_changes, plan_waiting_list_offers, plan_pairings]
+PLANNERS = [
+    plan_session_reminders,
+    plan_session_changes,
+    plan_waiting_list_offers,
+]
 
 
 def site_url(path: str) -> str:

@@ -1,7 +1,8 @@
-"""E-mail notices: recorded once under a unique key, then sent by the worker.
+"""Notices: recorded once under a unique key, then delivered by the worker.
 
 A notice never holds message text or health details: it says something happened and links to
-the page. The notifications app may take this over later; until then it is sent with Django mail.
+the page. The notifications app delivers it on the person's chosen channels (e-mail with an
+unsubscribe link, text message, the bell on the website), so there is one way to tell people.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
@@ -35,18 +35,24 @@ def notice_queue(*, key: str, user: User, subject: str, body: str) -> Notice | N
 
 
 def notice_send(*, notice_id: int) -> None:
-    """Send one notice, at most once: the row is claimed before sending."""
+    """Hand one notice to the notifications app, at most once: the row is claimed first.
+
+    Notifications records each channel under its own key before sending, and retries a
+    provider's errors itself, so a notice marked sent here has been delivered or is queued.
+    """
+    from notifications.services import matching_notice_deliver
+
     claimed = Notice.objects.filter(pk=notice_id, status=Notice.Status.PENDING).update(
         status=Notice.Status.SENDING
     )
     if not claimed:
         return
     notice = Notice.objects.select_related("user").get(pk=notice_id)
-    if not notice.user.email or not notice.user.is_active:
+    if not notice.user.is_active:
         Notice.objects.filter(pk=notice_id).update(status=Notice.Status.SKIPPED)
         return
     try:
-        send_mail(notice.subject, notice.body, None, [notice.user.email])
+        matching_notice_deliver(notice=notice)
     except Exception:
         # Give the row back so a retry can send it.
         Notice.objects.filter(pk=notice_id).update(status=Notice.Status.PENDING)

@@ -319,19 +319,3 @@ def test_it_puts_back_rows_a_dead_worker_claimed_after_the_lease():
     assert len(mail.outbox) == 1
     assert Delivery.objects.filter(status="sent").count() == 2
     assert not Delivery.objects.filter(status__in=["pending", "sending"]).exists()
-
-
-def test_it_tells_both_people_about_a_new_buddy_pairing_once():
-    from tests.matching.factories import PairingFactory
-
-    with time_machine.travel(NOW - dt.timedelta(seconds=20), tick=False):
-        pairing = PairingFactory()
-    dispatch_and_send(NOW)
-    dispatch_and_send(NOW + dt.timedelta(minutes=1))
-    recipients = sorted(m.to[0] for m in mail.outbox)
-    assert recipients == sorted(
-        [pairing.recipient.user.email, pairing.supporter.enrolment.user.email]
-    )
-    subjects = {m.to[0]: m.subject for m in mail.outbox}
-    assert subjects[pairing.recipient.user.email] == "We have found you a buddy"
-    assert Notification.objects.count() == 2
