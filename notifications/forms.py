@@ -23,11 +23,8 @@ def offset_label(minutes: int) -> str:
 
 
 OFFSET_FIELD_CHOICES = [(str(m), offset_label(m)) for m in sorted(OFFSET_CHOICES, reverse=True)]
-# Check-in nudges are not sent yet (nothing plans them).
 PERSON_KINDS = [
-    (k.value, k.label)
-    for k in Kind
-    if k not in (Kind.COORDINATOR_DIGEST, Kind.PAIRING_PROPOSED, Kind.CHECKIN_NUDGE)
+    (k.value, k.label) for k in Kind if k not in (Kind.COORDINATOR_DIGEST, Kind.PAIRING_PROPOSED)
 ]
 
 

@@ -734,6 +734,198 @@ def notice_text_and_link(body: str) -> tuple[str, str]:
     return text, last
 
 
+# --- buddy check-in nudges ----------------------------------------------------------------
+
+DEFAULT_NO_CONTACT_DAYS = 14
+CHECKIN_AFTER_DAYS = 14
+
+
+def _no_contact_days() -> tuple[dict[int, int], int]:
+    MatchSettings = model("matching", "MatchSettings")
+    if MatchSettings is None:
+        return {}, DEFAULT_NO_CONTACT_DAYS
+    default = MatchSettings._meta.get_field("no_contact_days").default
+    return dict(MatchSettings.objects.values_list("programme_id", "no_contact_days")), default
+
+
+def _checkin_after_days() -> int:
+    try:
+        from matching.services.pairings import CHECKIN_AFTER_DAYS as days
+    except ImportError:
+        return CHECKIN_AFTER_DAYS
+    return days
+
+
+def plan_checkin_nudges(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
+    """Two nudges about active buddy pairings, each once (the key says which and for whom):
+
+    - the supporter, when there has been no contact for the programme's `no_contact_days`
+      (the same measure as the coordinator's "no contact" list: last contact, or the start);
+      once per quiet spell, since the key holds the moment of the last contact;
+    - both people, when the "how is it going?" check-in is still unanswered two weeks after
+      the start (matching asks it then, or after two contacts if sooner).
+
+    Range queries on the moment each nudge falls due, as for the other planners.
+    """
+    Pairing = model("matching", "Pairing")
+    if Pairing is None:
+        return
+    from django.db.models.functions import Coalesce
+
+    days_by_programme, default_days = _no_contact_days()
+    window = Q()
+    for days in set(days_by_programme.values()) | {default_days}:
+        others = [p for p, d in days_by_programme.items() if d != days]
+        programmes = (
+            ~Q(programme_id__in=others)
+            if days == default_days
+            else Q(programme_id__in=[p for p, d in days_by_programme.items() if d == days])
+        )
+        delta = dt.timedelta(days=days)
+        window |= programmes & Q(since_contact__gt=since - delta, since_contact__lte=now - delta)
+    quiet = (
+        Pairing.objects.filter(status="active")
+        .annotate(since_contact=Coalesce("last_contact_at", "activated_at"))
+        .filter(window)
+        .values_list(
+            "id",
+            "since_contact",
+            "programme_id",
+            "programme__organisation_id",
+            "supporter__enrolment__user_id",
+            "supporter__enrolment__user__email",
+            "supporter__enrolment__user__phone",
+        )
+        .order_by()
+    )
+    for chunk in _chunks(quiet.iterator(chunk_size=CHUNK)):
+        prefs = preferences_for(row[4] for row in chunk)
+        planned = []
+        for pairing_id, since_contact, programme_id, org_id, user_id, email, phone in chunk:
+            days = days_by_programme.get(programme_id, default_days)
+            stamp = int(since_contact.timestamp())
+            due_at = since_contact + dt.timedelta(days=days)
+            for channel in channels_for(
+                Person(user_id, email, phone), prefs.get(user_id), Kind.CHECKIN_NUDGE
+            ):
+                planned.append(
+                    ledger_row(
+                        key=f"checkin_nudge:contact:{pairing_id}:{stamp}:{user_id}:{channel}",
+                        user_id=user_id,
+                        organisation_id=org_id,
+                        kind=Kind.CHECKIN_NUDGE,
+                        channel=channel,
+                        object_id=pairing_id,
+                        data={"nudge": "contact", "since": stamp, "days": days},
+                        due_at=due_at,
+                        expires_at=due_at + dt.timedelta(days=7),
+                        now=now,
+                    )
+                )
+        yield planned
+
+    after = dt.timedelta(days=_checkin_after_days())
+    started = (
+        Pairing.objects.filter(
+            status="active", activated_at__gt=since - after, activated_at__lte=now - after
+        )
+        .values_list(
+            "id",
+            "activated_at",
+            "programme__organisation_id",
+            "recipient__user_id",
+            "recipient__user__email",
+            "recipient__user__phone",
+            "supporter__enrolment__user_id",
+            "supporter__enrolment__user__email",
+            "supporter__enrolment__user__phone",
+        )
+        .order_by()
+    )
+    CheckIn = model("matching", "CheckIn")
+    for chunk in _chunks(started.iterator(chunk_size=CHUNK)):
+        answered = set(
+            CheckIn.objects.filter(pairing_id__in=[row[0] for row in chunk]).values_list(
+                "pairing_id", "user_id"
+            )
+        )
+        prefs = preferences_for([row[3] for row in chunk] + [row[6] for row in chunk])
+        planned = []
+        for pairing_id, activated_at, org_id, *people in chunk:
+            due_at = activated_at + after
+            for user_id, email, phone in (people[0:3], people[3:6]):
+                if (pairing_id, user_id) in answered:
+                    continue
+                for channel in channels_for(
+                    Person(user_id, email, phone), prefs.get(user_id), Kind.CHECKIN_NUDGE
+                ):
+                    planned.append(
+                        ledger_row(
+                            key=f"checkin_nudge:answer:{pairing_id}:{user_id}:{channel}",
+                            user_id=user_id,
+                            organisation_id=org_id,
+                            kind=Kind.CHECKIN_NUDGE,
+                            channel=channel,
+                            object_id=pairing_id,
+                            data={"nudge": "answer"},
+                            due_at=due_at,
+                            expires_at=due_at + dt.timedelta(days=14),
+                            now=now,
+                        )
+                    )
+        yield planned
+
+
+class CheckinNudgeSource:
+    kind = Kind.CHECKIN_NUDGE
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        Pairing = model("matching", "Pairing")
+        CheckIn = model("matching", "CheckIn")
+        ids = {d.object_id for d in deliveries}
+        self.pairings = Pairing.objects.select_related("supporter__enrolment").in_bulk(ids)
+        self.answered = set(
+            CheckIn.objects.filter(pairing_id__in=ids).values_list("pairing_id", "user_id")
+        )
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        pairing = self.pairings.get(delivery.object_id)
+        if pairing is None or pairing.status != "active":
+            return "pairing not active"
+        if delivery.data.get("nudge") == "answer":
+            if (pairing.pk, delivery.user_id) in self.answered:
+                return "check-in already answered"
+            return ""
+        since_contact = pairing.last_contact_at or pairing.activated_at
+        if since_contact is None or int(since_contact.timestamp()) != delivery.data.get("since"):
+            return "contact logged since"
+        return ""
+
+    def message(self, delivery: Delivery, user) -> Message:
+        pairing = self.pairings[delivery.object_id]
+        url = _url("matching:pairing", pk=pairing.pk)
+        if delivery.data.get("nudge") == "answer":
+            return Message(
+                title=_("How is it going with your buddy?"),
+                lines=[_("Please tell us how it is going. It only takes a minute.")],
+                url=url,
+                action=_("Tell us how it is going"),
+            )
+        return Message(
+            title=_("Time to get in touch with your buddy"),
+            lines=[
+                _("There has been no contact with your buddy for %(n)s days.")
+                % {"n": delivery.data.get("days", DEFAULT_NO_CONTACT_DAYS)},
+                _(
+                    "If you have talked, please log it. If something is in the way, tell your "
+                    "coordinator."
+                ),
+            ],
+            url=url,
+            action=_("See your buddy"),
+        )
+
+
 SOURCES = {
     Kind.SESSION_REMINDER: SessionReminderSource,
     Kind.SESSION_CHANGE: SessionChangeSource,
@@ -741,12 +933,14 @@ SOURCES = {
     Kind.COORDINATOR_DIGEST: CoordinatorDigestSource,
     Kind.PAIRING_PROPOSED: PairingSource,
     Kind.BUDDY_NEWS: MatchingNoticeSource,
+    Kind.CHECKIN_NUDGE: CheckinNudgeSource,
 }
 
 PLANNERS = [
     plan_session_reminders,
     plan_session_changes,
     plan_waiting_list_offers,
+    plan_checkin_nudges,
 ]
 
 

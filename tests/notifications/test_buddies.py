@@ -1,4 +1,5 @@
-"""Buddy pairings: matching's notices delivered through notifications (one notice per event)."""
+"""Buddy pairings: matching's notices delivered through notifications (one notice per event),
+and check-in nudges planned here."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
-from matching.models import Notice
+from matching.models import CheckIn, ContactLog, MatchSettings, Notice
 from matching.services import pairings as pairing_services
 from matching.services.notices import notice_send
+from notifications import services
 from notifications.models import Delivery, Notification, NotificationPreference
 from tests.matching.conftest import make_pairing
 from tests.matching.factories import PairingFactory
@@ -92,3 +94,83 @@ def test_it_splits_the_link_from_a_notice_body(settings):
     text, url = notice_text_and_link("Hello.\n\nSign in.\n\nhttps://peers.example/buddy/7/")
     assert (text, url) == ("Hello.\n\nSign in.", "/buddy/7/")
     assert notice_text_and_link("No link here.") == ("No link here.", "")
+
+
+# --- check-in nudges ----------------------------------------------------------------------
+
+
+def _active_pairing(programme, started):
+    pairing = make_pairing(programme, "active")
+    pairing.activated_at = started
+    pairing.save(update_fields=["activated_at"])
+    return pairing
+
+
+def test_it_nudges_the_supporter_once_after_the_programmes_days_without_contact(programme):
+    MatchSettings.objects.create(programme=programme, no_contact_days=10)
+    # Started more than 14 days ago, with the check-in answered: only the contact nudge.
+    pairing = _active_pairing(programme, NOW - dt.timedelta(days=30))
+    recipient, supporter = _people(pairing)
+    for person in (recipient, supporter):
+        CheckIn.objects.create(pairing=pairing, user=person, answer="good")
+    last = NOW - dt.timedelta(days=10, minutes=3)
+    pairing.last_contact_at = last
+    pairing.save(update_fields=["last_contact_at"])
+    dispatch_and_send(NOW - dt.timedelta(minutes=30))
+    assert mail.outbox == []
+    dispatch_and_send(NOW)
+    dispatch_and_send(NOW + dt.timedelta(minutes=1))
+    assert [m.to for m in mail.outbox] == [[supporter.email]]
+    assert mail.outbox[0].subject == "Time to get in touch with your buddy"
+    assert "10 days" in mail.outbox[0].body
+    assert Notification.objects.filter(user=supporter, kind="checkin_nudge").count() == 1
+    assert not Notification.objects.filter(user=recipient).exists()
+
+
+def test_it_does_not_nudge_when_contact_was_logged_before_the_nudge_went_out(programme):
+    pairing = _active_pairing(programme, NOW - dt.timedelta(days=30))
+    for person in _people(pairing):
+        CheckIn.objects.create(pairing=pairing, user=person, answer="good")
+    pairing.last_contact_at = NOW - dt.timedelta(days=14, minutes=3)
+    pairing.save(update_fields=["last_contact_at"])
+    result = services.dispatch(now=NOW)
+    assert Delivery.objects.filter(kind="checkin_nudge").count() == 2  # e-mail, in-app
+    ContactLog.objects.create(pairing=pairing, contact_on=NOW.date(), minutes=20, method="phone")
+    pairing.last_contact_at = NOW - dt.timedelta(hours=1)
+    pairing.save(update_fields=["last_contact_at"])
+    for batch in result.batches:
+        services.send_batch(ids=batch, now=NOW)
+    assert mail.outbox == []
+    assert set(Delivery.objects.values_list("last_error", flat=True)) == {"contact logged since"}
+
+
+def test_it_reminds_both_people_of_an_unanswered_check_in_once_each(programme):
+    pairing = _active_pairing(programme, NOW - dt.timedelta(days=14, minutes=3))
+    recipient, supporter = _people(pairing)
+    pairing.last_contact_at = NOW - dt.timedelta(days=1)
+    pairing.save(update_fields=["last_contact_at"])
+    CheckIn.objects.create(pairing=pairing, user=supporter, answer="good")
+    for minutes in (0, 1, 15):
+        dispatch_and_send(NOW + dt.timedelta(minutes=minutes))
+    assert [m.to for m in mail.outbox] == [[recipient.email]]
+    assert mail.outbox[0].subject == "How is it going with your buddy?"
+    keys = set(Delivery.objects.values_list("key", flat=True))
+    assert keys == {
+        f"checkin_nudge:answer:{pairing.pk}:{recipient.pk}:email",
+        f"checkin_nudge:answer:{pairing.pk}:{recipient.pk}:in_app",
+    }
+
+
+def test_it_skips_a_check_in_nudge_answered_in_the_meantime_or_muted(programme):
+    pairing = _active_pairing(programme, NOW - dt.timedelta(days=14, minutes=3))
+    recipient, supporter = _people(pairing)
+    pairing.last_contact_at = NOW - dt.timedelta(days=1)
+    pairing.save(update_fields=["last_contact_at"])
+    NotificationPreference.objects.create(user=supporter, muted_kinds=["checkin_nudge"])
+    result = services.dispatch(now=NOW)
+    assert set(Delivery.objects.values_list("user", flat=True)) == {recipient.pk}
+    CheckIn.objects.create(pairing=pairing, user=recipient, answer="okay")
+    for batch in result.batches:
+        services.send_batch(ids=batch, now=NOW)
+    assert mail.outbox == []
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"skipped"}

@@ -138,12 +138,13 @@ def test_a_person_saves_their_choices(client, member):
     assert "session_reminder" not in pref.muted_kinds
     assert pref.session_reminder_offsets == [120, 15]
     assert str(pref.quiet_start) == "21:30:00"
-    assert "buddy_news" in pref.muted_kinds
+    assert {"checkin_nudge", "buddy_news"} <= set(pref.muted_kinds)
 
 
-def test_the_choices_offer_buddy_news(client, member):
+def test_the_choices_offer_buddy_news_and_check_in_nudges(client, member):
     page = _login(client, member).get(reverse("notifications:preferences")).content.decode()
     assert 'value="buddy_news"' in page and "News about buddy pairings" in page
+    assert 'value="checkin_nudge"' in page and "Buddy check-in reminders" in page
     assert 'value="pairing_proposed"' not in page
 
 
