@@ -131,6 +131,7 @@ def main() -> None:
 
     from django.core.management import call_command
     from django.db import connections
+    from django.urls import reverse
 
     from notifications import services
     from notifications.models import Delivery, DispatchMark, Notification
@@ -147,7 +148,9 @@ def main() -> None:
 
     # The sending workers are forked processes, like a prefork Celery worker with
     # --concurrency=<cores>; each opens its own database connection.
-    # --workers 0 sends in this process (for profiling with cProfile).
+    # Load the URL configuration before forking, as a worker that has been running has.
+    reverse("notifications:preferences")
+    # --workers 0 sends in this process (for profiling).
     connections.close_all()
     pool = multiprocessing.get_context("fork").Pool(args.workers) if args.workers else None
     send_all = pool.starmap if pool else lambda f, jobs, chunksize: [f(*job) for job in jobs]

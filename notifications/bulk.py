@@ -18,11 +18,34 @@ MAX_PARAMS = 30_000
 
 
 def _adapter(field: models.Field):
+    """A function that adapts one value of `field` for the database, or None if none is needed.
+
+    Planned rows share many values (a session's start, the planning moment, one `data` dict
+    for everyone at a session), so each distinct value is adapted once per call.
+    """
     if isinstance(field, models.DateTimeField):
         adapt = connection.ops.adapt_datetimefield_value
-        return lambda value: None if value is None else adapt(value)
+        seen: dict = {}
+
+        def adapt_datetime(value):
+            if value is None:
+                return None
+            if value not in seen:
+                seen[value] = adapt(value)
+            return seen[value]
+
+        return adapt_datetime
     if isinstance(field, models.JSONField):
-        return lambda value: field.get_db_prep_save(value, connection)
+        # Keyed by identity: every row is alive for the whole call, so ids are not reused.
+        by_id: dict[int, object] = {}
+
+        def adapt_json(value):
+            key = id(value)
+            if key not in by_id:
+                by_id[key] = field.get_db_prep_save(value, connection)
+            return by_id[key]
+
+        return adapt_json
     return None
 
 

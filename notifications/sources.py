@@ -245,6 +245,7 @@ def _session_reminder_rows(chunk, sessions, org_offsets, since, now) -> list[tup
     prefs = preferences_for(row[1] for row in chunk)
     kind = Kind.SESSION_REMINDER
     planned = []
+    data_for: dict[tuple[int, int], dict] = {}
     for group_id, user_id, email, phone in chunk:
         pref = prefs.get(user_id)
         user_offsets = list(pref.session_reminder_offsets or []) if pref else []
@@ -263,7 +264,7 @@ def _session_reminder_rows(chunk, sessions, org_offsets, since, now) -> list[tup
                     status, reason = Delivery.Status.SKIPPED, "stale: session started"
                 elif superseded(offset, offsets, starts_at, now):
                     status, reason = Delivery.Status.SKIPPED, "superseded by a nearer reminder"
-                data = {"offset": offset, "starts_at": stamp}
+                data = data_for.setdefault((offset, stamp), {"offset": offset, "starts_at": stamp})
                 for channel in channels:
                     planned.append(
                         ledger_row(
