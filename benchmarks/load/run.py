@@ -85,12 +85,16 @@ def prod(action: str, port: int) -> None:
     )
 
 
-def _proc_cpu_seconds(pid: str) -> float:
+def _proc_cpu_seconds(pid: str, *, with_children: bool = False) -> float:
+    """CPU time of a process; with_children adds its exited children (recycled workers)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if with_children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def server_cpu_seconds() -> float:
@@ -110,7 +114,9 @@ def server_cpu_seconds() -> float:
         except OSError:
             continue
         parent = stat.rsplit(")", 1)[1].split()[1]
-        if entry.name == master or parent == master or f" {database} " in cmdline:
+        if entry.name == master:
+            total += _proc_cpu_seconds(entry.name, with_children=True)
+        elif parent == master or f" {database} " in cmdline:
             total += _proc_cpu_seconds(entry.name)
     return total
 
