@@ -96,7 +96,10 @@ def axe_check(axe):
             + "; ".join(n["target"][0] if n["target"] else "?" for n in v["nodes"][:5])
             for v in serious
         )
-        assert not serious, f"axe found problems on {page.url}:\n{details}"
+        assert not serious, (
+            f"axe found problems on {page.url} ({page.title()!r}):\n{details}\n"
+            f"{page.content()[:300]}"
+        )
 
     return check
 
@@ -117,14 +120,23 @@ def totp_code(secret: str = TEST_TOTP_SECRET) -> str:
 
 @pytest.fixture
 def login(live_server):
-    def sign_in(page, user, password: str = TEST_PASSWORD) -> None:
+    def sign_in(page, user, password: str = TEST_PASSWORD, check=None) -> None:
+        """Sign in; `check` (say `axe_check`) is run on each sign-in page on the way."""
         page.goto(f"{live_server.url}/accounts/login/")
+        if check:
+            check(page)
         page.get_by_label("Email").fill(user.email)
         page.get_by_label("Password").fill(password)
         page.get_by_role("button", name="Sign In").click()
+        # Wait until the sign-in form has gone, so the page looked at next is the new one.
+        page.wait_for_url(lambda address: "/accounts/login/" not in address)
+        page.wait_for_load_state()
         if "/accounts/2fa/authenticate/" in page.url:
+            if check:
+                check(page)
             page.get_by_label("Code").fill(totp_code())
             page.get_by_role("button", name="Sign In").click()
+            page.wait_for_url(lambda address: "/accounts/2fa/" not in address)
         page.wait_for_load_state()
 
     return sign_in
