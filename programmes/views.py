@@ -323,6 +323,21 @@ def manage_enrol(request, pk):
     return render(request, "programmes/manage_enrol.html", {"programme": programme, "form": form})
 
 
+# A programme id no real programme has, so a reversed address can be filled in per programme.
+_PLACEHOLDER_PK = 2_147_483_647
+_PK_PLACEHOLDER = f"/{_PLACEHOLDER_PK}/"
+
+
+def _programme_url_pattern(url_name: str | None) -> str:
+    """The address of a per-programme page with a placeholder for the programme's id."""
+    if not url_name:
+        return ""
+    url = reverse(url_name, args=[_PLACEHOLDER_PK])
+    if url.count(_PK_PLACEHOLDER) != 1:
+        raise ValueError(f"{url_name} must take the programme's id as one path segment")
+    return url
+
+
 @coordinator_required
 def dashboard(request):
     """What needs a coordinator's attention, programme by programme."""
@@ -334,16 +349,20 @@ def dashboard(request):
     )
     counts = dashboard_counts([p.pk for p in programmes])
     cols = dashboard_columns()
+    # Each column's label translated and its address reversed once, not once per programme.
+    labels = [str(column.label) for column in cols]
+    urls = [_programme_url_pattern(column.url_name) for column in cols]
     rows = [
         {
             "programme": programme,
             "cells": [
                 {
                     "column": column,
+                    "label": label,
                     "value": counts.get(programme.pk, {}).get(column.key, 0),
-                    "url": reverse(column.url_name, args=[programme.pk]) if column.url_name else "",
+                    "url": url.replace(_PK_PLACEHOLDER, f"/{programme.pk}/") if url else "",
                 }
-                for column in cols
+                for column, label, url in zip(cols, labels, urls, strict=True)
             ],
         }
         for programme in programmes
