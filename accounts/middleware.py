@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import zoneinfo
 
-from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -45,7 +44,7 @@ class RequireStaffMFAMiddleware:
             and user.is_authenticated
             and not request.path.startswith(self.ALLOWED_PREFIXES)
             and roles_for(user).is_staff_of_any_org
-            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+            and not roles_for(user).has_totp
         ):
             messages.info(
                 request,

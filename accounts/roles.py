@@ -13,6 +13,8 @@ class Roles:
     is_approved_clinician: bool = False
     is_member: bool = False
     is_supporter: bool = False
+    # An authenticator app is set up: staff must have one (RequireStaffMFAMiddleware).
+    has_totp: bool = False
 
     @property
     def is_staff_of_any_org(self) -> bool:
@@ -38,14 +40,33 @@ def roles_for(user) -> Roles:
     cached = getattr(user, "_roles_cache", None)
     if cached is not None:
         return cached
+    from allauth.mfa.models import Authenticator
+    from django.db.models import CharField, IntegerField, Value
+
     from programmes.models import Enrolment, StaffMembership
     from referrals.models import Clinician
 
-    staff = list(StaffMembership.objects.filter(user=user).values_list("organisation_id", "role"))
-    enrolment_roles = set(
-        Enrolment.objects.filter(user=user, status="active").values_list("role", flat=True)
+    def tagged(queryset, kind: str, org_id, value):
+        return queryset.values_list(Value(kind, output_field=CharField()), org_id, value).order_by()
+
+    zero = Value(0, output_field=IntegerField())
+    # One query for every role (and the staff MFA check) instead of one per kind.
+    rows = list(
+        tagged(StaffMembership.objects.filter(user=user), "staff", "organisation_id", "role").union(
+            tagged(Enrolment.objects.filter(user=user, status="active"), "enrolment", zero, "role"),
+            tagged(Clinician.objects.filter(user=user), "clinician", zero, "status"),
+            tagged(
+                Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP),
+                "totp",
+                zero,
+                "type",
+            ),
+            all=True,
+        )
     )
-    clinician_status = Clinician.objects.filter(user=user).values_list("status", flat=True).first()
+    staff = [(org, value) for kind, org, value in rows if kind == "staff"]
+    enrolment_roles = {value for kind, _org, value in rows if kind == "enrolment"}
+    clinician_status = next((value for kind, _org, value in rows if kind == "clinician"), None)
     roles = Roles(
         coordinator_org_ids=frozenset(org for org, _role in staff),
         admin_org_ids=frozenset(org for org, role in staff if role == "admin"),
@@ -53,6 +74,7 @@ def roles_for(user) -> Roles:
         is_approved_clinician=clinician_status == "approved",
         is_member=bool(enrolment_roles & {"patient", "caregiver"}),
         is_supporter="supporter" in enrolment_roles,
+        has_totp=any(kind == "totp" for kind, _org, _value in rows),
     )
     user._roles_cache = roles
     return roles
