@@ -1,7 +1,12 @@
-"""Candidate generation (top-K per recipient) and pricing of pruned pairs against LP duals."""
+"""Candidate generation (top-k per recipient, top-l per supporter) and pricing against duals.
+
+The kernel hands over blocks of scores with one line per supporter and one column per
+recipient of the block.
+"""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,20 +24,19 @@ class Candidates:
     """tau[r] >= score of every feasible pair of recipient r that is not in `edges`."""
 
 
-def _rank_in_row(rr: np.ndarray) -> np.ndarray:
-    """Rank of each entry within its run of equal row numbers (rr sorted)."""
-    if len(rr) == 0:
-        return rr
-    start = np.ones(len(rr), dtype=bool)
-    start[1:] = rr[1:] != rr[:-1]
+def _rank_in_run(keys: np.ndarray) -> np.ndarray:
+    """Rank of each entry within its run of equal keys (keys sorted)."""
+    if len(keys) == 0:
+        return keys
+    start = np.ones(len(keys), dtype=bool)
+    start[1:] = keys[1:] != keys[:-1]
     first = np.flatnonzero(start)
-    counts = np.diff(np.append(first, len(rr)))
-    return np.arange(len(rr)) - np.repeat(first, counts)
+    return np.arange(len(keys)) - np.repeat(first, np.diff(np.append(first, len(keys))))
 
 
 def _top(
     rows: np.ndarray,
-    columns: np.ndarray,
+    ids: np.ndarray,
     key: np.ndarray,
     values: np.ndarray,
     rr: np.ndarray,
@@ -40,15 +44,16 @@ def _top(
     keep: int,
     ties: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Keep the `keep` entries of largest key per row (ties to the lower column).
+    """Keep the `keep` entries of largest key per block row (ties to the lower supporter).
 
-    With `ties`, entries tied with the last kept one are kept too. Returns recipient rows,
-    supporter columns and values of the kept entries, and per block row the largest key
-    dropped (-inf if none was).
+    rr are block-row positions, cc supporter lines. With `ties`, entries tied with the last
+    kept one are kept too. Returns recipients, supporters and values of the kept entries, and
+    per block row the largest key dropped (-inf if none was).
     """
-    order = np.lexsort((cc, -key, rr))
-    rr, cc, key, values = rr[order], cc[order], key[order], values[order]
-    rank = _rank_in_row(rr)
+    sup = ids[cc]
+    order = np.lexsort((sup, -key, rr))
+    rr, sup, key, values = rr[order], sup[order], key[order], values[order]
+    rank = _rank_in_run(rr)
     kept = rank < keep
     if ties:
         last = np.full(len(rows), np.inf)
@@ -57,58 +62,149 @@ def _top(
         kept |= key >= last[rr]
     cut = np.full(len(rows), -np.inf)
     np.maximum.at(cut, rr[~kept], key[~kept])
-    return rows[rr[kept]], columns[cc[kept]], values[kept], cut
+    return rows[rr[kept]], sup[kept], values[kept], cut
 
 
-def select_top(k: int, ties: bool = False):  # noqa: ANN201
-    """Return a block visitor keeping the top k positive pairs of every row (and ties)."""
+_SUP, _VAL = np.uint64(44), np.uint64(20)
+_VAL_MASK, _ROW_MASK = (1 << 24) - 1, (1 << 20) - 1
 
-    def visit(rows: np.ndarray, columns: np.ndarray, scores: np.ndarray):  # noqa: ANN202
-        b, width = scores.shape
+
+class _SupporterTop:
+    """Running top-l recipients of every supporter, kept per thread and merged at the end.
+
+    Entries are 64-bit keys (supporter, -score, recipient), so sorting ranks them. A thread
+    keeps entries at or above each supporter's l-th best score seen so far, so the final merge
+    is exact whichever thread saw which rows.
+    """
+
+    def __init__(self, n_supporters: int, size: int) -> None:
+        self.n, self.size = n_supporters, size
+        self.local = threading.local()
+        self.states: list[dict] = []
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def fits(n_recipients: int, n_supporters: int, max_score: int) -> bool:
+        """True when ids and scores fit the 64-bit keys."""
+        return n_recipients <= _ROW_MASK and n_supporters < 1 << 20 and max_score < _VAL_MASK
+
+    def _state(self) -> dict:
+        state = getattr(self.local, "state", None)
+        if state is None:
+            state = {"floor": None, "kept": np.empty(0, np.uint64), "new": [], "count": 0}
+            self.local.state = state
+            with self.lock:
+                self.states.append(state)
+        return state
+
+    def offer(self, rows: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> None:
+        """Record the block's entries that may belong to a supporter's top l."""
+        state = self._state()
+        block = scores[: len(ids)]
+        if state["floor"] is None:
+            state["floor"] = np.ones(self.n, dtype=scores.dtype)
+            if block.shape[1] > self.size:
+                # Seed each line's floor with its l-th best in this first block.
+                kth = np.partition(block, block.shape[1] - self.size, axis=1)
+                state["floor"][ids] = np.maximum(kth[:, block.shape[1] - self.size], 1)
+        hit = np.flatnonzero(block >= state["floor"][ids][:, None])
+        line, col = np.divmod(hit, block.shape[1])
+        inv = np.uint64(_VAL_MASK) - block.ravel()[hit].astype(np.uint64)
+        key = (ids[line].astype(np.uint64) << _SUP) | (inv << _VAL) | rows[col].astype(np.uint64)
+        state["new"].append(key)
+        state["count"] += len(key)
+        # Compacting when the entries have doubled raises the floors at a bounded cost.
+        if state["count"] > max(1 << 16, len(state["kept"])):
+            self._compact(state)
+
+    def _compact(self, state: dict) -> None:
+        keys = _top_keys(np.concatenate([state["kept"], *state["new"]]), self.size)
+        sup = (keys >> _SUP).astype(np.int64)
+        full = np.flatnonzero(np.bincount(sup, minlength=self.n) >= self.size)
+        last = keys[np.searchsorted(sup, full, side="right") - 1]
+        best = _VAL_MASK - ((last >> _VAL) & np.uint64(_VAL_MASK)).astype(np.int64)
+        state["floor"][full] = np.maximum(state["floor"][full], best)
+        state["kept"], state["new"], state["count"] = keys, [], 0
+
+    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return (recipients, supporters, scores) of every supporter's top l."""
+        parts = [k for state in self.states for k in (state["kept"], *state["new"])]
+        keys = _top_keys(np.concatenate(parts) if parts else np.empty(0, np.uint64), self.size)
+        row = (keys & np.uint64(_ROW_MASK)).astype(np.int64)
+        val = _VAL_MASK - ((keys >> _VAL) & np.uint64(_VAL_MASK)).astype(np.int64)
+        return row, (keys >> _SUP).astype(np.int64), val
+
+
+def _top_keys(keys: np.ndarray, size: int) -> np.ndarray:
+    """Sort keys and keep the first `size` of every supporter."""
+    keys = np.sort(keys, kind="stable")
+    return keys[_rank_in_run(keys >> _SUP) < size]
+
+
+def select_top(k: int, ties: bool = False, supporters: _SupporterTop | None = None):  # noqa: ANN201
+    """Return a block visitor keeping the top k positive pairs of every recipient."""
+
+    def visit(rows: np.ndarray, ids: np.ndarray, scores: np.ndarray):  # noqa: ANN202
+        width, b = scores.shape
         groups = width // CHUNK
-        # Each row splits into `groups` strided groups; the k-th largest group maximum is a
-        # threshold that at least k entries reach, found without sorting whole rows.
-        gmax = scores.reshape(b, CHUNK, groups).max(axis=1)
+        # Each recipient's scores split into `groups` strided groups; the k-th largest group
+        # maximum is a threshold that at least k entries reach, found without a full sort.
+        gmax = scores.reshape(CHUNK, groups, b).max(axis=0)
         if groups > k:
-            thr = np.partition(gmax, groups - k, axis=1)[:, groups - k]
+            thr = np.partition(gmax, groups - k, axis=0)[groups - k]
         else:
             thr = np.ones(b, dtype=scores.dtype)
         thr = np.maximum(thr, 1)
-        hit = np.flatnonzero(scores >= thr[:, None])
-        rr, cc = np.divmod(hit, width)
+        hit = np.flatnonzero(scores >= thr[None, :])
+        cc, rr = np.divmod(hit, b)
         values = scores.ravel()[hit]
-        ri, si, w, cut = _top(rows, columns, values, values, rr, cc, k, ties)
+        ri, si, w, cut = _top(rows, ids, values, values, rr, cc, k, ties)
         tau = np.maximum(np.where(np.isfinite(cut), cut, thr - 1), 0)
+        if supporters is not None:
+            supporters.offer(rows, ids, scores)
         return ri, si, w.astype(np.int64), rows, tau.astype(np.int64)
 
     return visit
 
 
 def generate(
-    kernel: Kernel, cols: _Columns, rows: np.ndarray, k: int, *, threads: int, ties: bool = False
+    kernel: Kernel,
+    cols: _Columns,
+    rows: np.ndarray,
+    k: int,
+    *,
+    threads: int,
+    ties: bool = False,
+    per_supporter: int = 0,
 ) -> Candidates:
-    """Score every row against all given supporters and keep its top k pairs (and ties)."""
-    parts = kernel.scan(rows, cols, select_top(k, ties), threads=threads)
-    n_recipients = kernel.problem.n_recipients
-    tau = np.zeros(n_recipients, dtype=np.int64)
+    """Score rows against all given supporters; keep each row's top k (and ties) and each
+    supporter's top `per_supporter` recipients."""
+    n, m = kernel.problem.n_recipients, kernel.problem.n_supporters
+    fits = _SupporterTop.fits(n, m, kernel.uw.max_score())
+    best = _SupporterTop(m, per_supporter) if per_supporter and fits else None
+    parts = kernel.scan(rows, cols, select_top(k, ties, best), threads=threads)
+    tau = np.zeros(n, dtype=np.int64)
     ri, si, w = [], [], []
     for pri, psi, pw, prow, ptau in parts:
         ri.append(pri)
         si.append(psi)
         w.append(pw)
         tau[prow] = ptau
-    edges = Edges.build(*(np.concatenate(x) if x else np.empty(0, np.int64) for x in (ri, si, w)))
-    return Candidates(edges, tau)
+    if best is not None:
+        for x, part in zip((ri, si, w), best.edges(), strict=True):
+            x.append(part)
+    cat = [np.concatenate(x) if x else np.empty(0, np.int64) for x in (ri, si, w)]
+    return Candidates(Edges.build(*cat), tau)
 
 
 @dataclass(frozen=True)
 class Pricing:
-    """Result of checking rows against duals: improving pairs and each row's best reduced gain."""
+    """Result of checking rows against duals: improving pairs and each row's best gain."""
 
     edges: Edges
     rows: np.ndarray
     best: np.ndarray
-    """max over feasible supporters s of (w[r, s] - v[s]) for each priced row (or -1)."""
+    """max over the scanned supporters s of (w[r, s] - v[s]) for each priced row."""
 
 
 def price(
@@ -120,20 +216,26 @@ def price(
     per_row: int,
     *,
     threads: int,
+    slack: int = 0,
+    limits: np.ndarray | None = None,
 ) -> Pricing:
-    """Find pairs violating u[r] + v[s] >= w[r, s] among the given rows, best first per row."""
+    """Find pairs with w[r, s] > u[r] + v[s] - slack among the given rows, best first per row.
 
-    def visit(block: np.ndarray, columns: np.ndarray, scores: np.ndarray):  # noqa: ANN202
-        n = len(columns)
-        gain = scores[:, :n] - v[columns].astype(scores.dtype)[None, :]
-        best = gain.max(axis=1) if n else np.full(len(block), -1.0)
-        hit = np.flatnonzero(gain > u[block].astype(scores.dtype)[:, None])
-        rr, cc = np.divmod(hit, n)
-        values = scores[:, :n].ravel()[hit]
-        ri, si, w, _ = _top(block, columns, gain.ravel()[hit], values, rr, cc, per_row)
+    With slack 0 these are exactly the pairs violating the dual; a little slack also brings in
+    pairs that are about to pay, which saves re-solves as the duals move.
+    """
+
+    def visit(block: np.ndarray, ids: np.ndarray, scores: np.ndarray):  # noqa: ANN202
+        n = len(ids)
+        gain = scores[:n] - v[ids].astype(scores.dtype)[:, None]
+        best = gain.max(axis=0) if n else np.full(len(block), -1.0)
+        hit = np.flatnonzero(gain > (u[block] - slack).astype(scores.dtype)[None, :])
+        cc, rr = np.divmod(hit, len(block))
+        values = scores[:n].ravel()[hit]
+        ri, si, w, _ = _top(block, ids, gain.ravel()[hit], values, rr, cc, per_row)
         return ri, si, w.astype(np.int64), block, best
 
-    parts = kernel.scan(rows, cols, visit, threads=threads)
+    parts = kernel.scan(rows, cols, visit, limits=limits, threads=threads)
     ri, si, w, prow, best = [], [], [], [], []
     for pri, psi, pw, pr, pb in parts:
         ri.append(pri)
@@ -141,6 +243,9 @@ def price(
         w.append(pw)
         prow.append(pr)
         best.append(pb)
-    cat = lambda x, dt: np.concatenate(x).astype(dt) if x else np.empty(0, dt)  # noqa: E731
+
+    def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
+        return np.concatenate(x).astype(dt) if x else np.empty(0, dt)
+
     edges = Edges.build(cat(ri, np.int64), cat(si, np.int64), cat(w, np.int64))
     return Pricing(edges, cat(prow, np.int64), cat(best, np.float64))

@@ -22,7 +22,10 @@ class Edges:
         ri, si, w = (np.asarray(a, dtype=np.int64) for a in (ri, si, w))
         keep = w > 0
         ri, si, w = ri[keep], si[keep], w[keep]
-        order = np.lexsort((si, ri))
+        if len(ri) and ri.max() < 1 << 31 and si.max() < 1 << 31:
+            order = np.argsort((ri << 32) | si)
+        else:
+            order = np.lexsort((si, ri))
         ri, si, w = ri[order], si[order], w[order]
         if len(ri) > 1:
             first = np.ones(len(ri), dtype=bool)
@@ -32,6 +35,10 @@ class Edges:
 
     def __len__(self) -> int:
         return len(self.ri)
+
+    def subset(self, mask: np.ndarray) -> Edges:
+        """Return the edges where mask is True (order kept)."""
+        return Edges(self.ri[mask], self.si[mask], self.w[mask])
 
     def merge(self, other: Edges) -> Edges:
         """Return the union of two edge sets."""

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .constraints import cos_of_km
-from .model import FORMATS, IN_PERSON, N_AGE_BANDS, N_SLOTS, Problem
+from .model import FORMATS, IN_PERSON, N_SLOTS, Problem
 from .scoring import UnitWeights
 
 CHUNK = 64
 """Score rows are padded to a multiple of CHUNK columns (see candidates.select_top)."""
-BLOCK_ROWS = 64
-TILE_COLS = 2048
+BLOCK_ROWS = 128
+TILE_COLS = 512
 INFEASIBLE = -1.0
 
 Visit = Callable[[np.ndarray, np.ndarray, np.ndarray], object]
@@ -55,13 +55,6 @@ def _narrow(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a.astype(dt), b.astype(dt)
 
 
-def _one_hot(values: np.ndarray, n: int, dtype: type) -> np.ndarray:
-    out = np.zeros((len(values), n), dtype=dtype)
-    known = values >= 0
-    out[np.flatnonzero(known), values[known].astype(np.int64)] = 1
-    return out
-
-
 @dataclass
 class _Columns:
     """Supporter-side matrices for one column order, padded to whole chunks."""
@@ -70,7 +63,7 @@ class _Columns:
     width: int
     ip_start: int
     lin: np.ndarray
-    lin_nocap: np.ndarray
+    lin_exp: np.ndarray
     avail: np.ndarray
     cond: np.ndarray
     exp: np.ndarray
@@ -104,26 +97,25 @@ class Kernel:
         nc = _nbits(r.conditions, s.conditions)
         ne = _nbits(r.experiences, s.experiences)
         self.ra = bit_matrix(r.availability, N_SLOTS, dt)
-        self.sa = bit_matrix(s.availability, N_SLOTS, dt)
+        # Shared slots come out of the product already in points (or as a plain count if
+        # slots score nothing, since the count still decides feasibility).
+        self.slot_units = uw.slot if uw.slot > 0 else 1
+        self.sa = bit_matrix(s.availability, N_SLOTS, dt) * dt(self.slot_units)
         self.rc = bit_matrix(r.conditions, nc, dt)
         self.sc = bit_matrix(s.conditions, nc, dt)
         self.re = bit_matrix(r.experiences, ne, dt)
         self.se = bit_matrix(s.experiences, ne, dt)
         rl, sl = self._linear_features()
         self.rl, self.sl = rl, sl
-        # Where no cap can bind, extra conditions and experiences are linear too.
-        self.rl_nocap = np.ascontiguousarray(
-            np.hstack(
-                [rl, self.rc * uw.extra_condition[:, None], self.re * uw.experience[:, None]]
-            ),
-            dtype=dt,
+        # Where no cap can bind, shared experiences are linear too.
+        self.rl_exp = np.ascontiguousarray(
+            np.hstack([rl, self.re * uw.experience[:, None]]), dtype=dt
         )
-        self.sl_nocap = np.ascontiguousarray(np.hstack([sl, self.sc, self.se]), dtype=dt)
+        self.sl_exp = np.ascontiguousarray(np.hstack([sl, self.se]), dtype=dt)
         self.cap_c = 1 + uw.max_extra_conditions
         self.cap_e = uw.max_experiences
-        self.row_capped = (np.bitwise_count(r.conditions) > self.cap_c) | (
-            np.bitwise_count(r.experiences) > self.cap_e
-        )
+        self.cond_capped = np.bitwise_count(r.conditions) > self.cap_c
+        self.exp_capped = np.bitwise_count(r.experiences) > self.cap_e
         self.slots_capped = np.bitwise_count(r.availability) > uw.max_slots
         self.w_first = (uw.condition - uw.extra_condition).astype(dt)
         self.w_extra = uw.extra_condition.astype(dt)
@@ -141,40 +133,60 @@ class Kernel:
         self._ws = _Workspace()
 
     def _linear_features(self) -> tuple[np.ndarray, np.ndarray]:
-        """Build features whose dot product is caring situation + age + format + constants."""
+        """Build features whose dot product is caring situation + age + format + constants.
+
+        A recipient's age vector holds the same-band points at their band and the adjacent-band
+        points next to it, so one product with the supporter's one-hot band gives the age score.
+        """
         p, uw, dt = self.problem, self.uw, self.dtype
         r, s = p.recipients, p.supporters
-        age_r = _one_hot(r.age_band, N_AGE_BANDS, dt)
-        age_s = _one_hot(s.age_band, N_AGE_BANDS, dt)
-        near_s = np.zeros_like(age_s)
-        near_s[:, 1:] += age_s[:, :-1]
-        near_s[:, :-1] += age_s[:, 1:]
+        bands = np.unique(np.concatenate([r.age_band, s.age_band]))
+        bands = bands[bands >= 0]
+        nb = max(len(bands), 1)
+        age_r = np.zeros((len(r.ids), nb), dtype=np.float64)
+        known = np.flatnonzero(r.age_band >= 0)
+        for shift, points in (
+            (-1, uw.adjacent_age_band),
+            (1, uw.adjacent_age_band),
+            (0, uw.same_age_band),
+        ):
+            target = r.age_band[known].astype(np.int64) + shift
+            j = np.minimum(np.searchsorted(bands, target), nb - 1)
+            hit = bands[j] == target if len(bands) else np.zeros(len(known), dtype=bool)
+            age_r[known[hit], j[hit]] = points[known[hit]]
+        age_s = np.zeros((len(s.ids), nb), dtype=np.float64)
+        known = np.flatnonzero(s.age_band >= 0)
+        age_s[known, np.searchsorted(bands, s.age_band[known])] = 1
         rl = np.hstack(
             [
-                bit_matrix(r.role, 2, dt) * uw.caring_situation[:, None],
-                age_r * uw.same_age_band[:, None],
-                age_r * uw.adjacent_age_band[:, None],
-                bit_matrix(r.preferred_format, len(FORMATS), dt) * uw.preferred_format,
-                (uw.compatible + uw.waiting).astype(dt)[:, None],
+                bit_matrix(r.role, 2, np.float64) * uw.caring_situation[:, None],
+                age_r,
+                bit_matrix(r.preferred_format, len(FORMATS), np.float64) * uw.preferred_format,
+                # The extra 1 lets infeasible pairs become -1 with one multiplication.
+                (uw.compatible + uw.waiting + 1).astype(np.float64)[:, None],
             ]
         )
         sl = np.hstack(
             [
-                bit_matrix(s.roles, 2, dt),
+                bit_matrix(s.roles, 2, np.float64),
                 age_s,
-                near_s,
-                bit_matrix(s.formats, len(FORMATS), dt),
-                np.ones((len(s.ids), 1), dt),
+                bit_matrix(s.formats, len(FORMATS), np.float64),
+                np.ones((len(s.ids), 1)),
             ]
         )
         return np.ascontiguousarray(rl, dtype=dt), np.ascontiguousarray(sl, dtype=dt)
 
-    def columns(self, supporters: np.ndarray) -> _Columns:
-        """Prepare supporter matrices for the given supporters, in-person ones last."""
+    def columns(self, supporters: np.ndarray, key: np.ndarray | None = None) -> _Columns:
+        """Prepare supporter matrices: others first, then in-person ones, each by (key, index)."""
         s = self.problem.supporters
         sup = np.asarray(supporters, dtype=np.int64)
         ip = (s.formats[sup] & IN_PERSON) != 0
-        ids = np.concatenate([np.sort(sup[~ip]), np.sort(sup[ip])])
+        if key is None:
+            # Like supporters side by side, so that whole tiles can skip a check.
+            keys = (sup, s.formats[sup], self.s_excl[sup], self.s_lang[sup], ip)
+        else:
+            keys = (sup, np.asarray(key)[sup], ip)
+        ids = sup[np.lexsort(keys)]
         n = len(ids)
         width = max(CHUNK, -(-n // CHUNK) * CHUNK)
 
@@ -190,7 +202,7 @@ class Kernel:
             width=width,
             ip_start=int((~ip).sum()),
             lin=padded(self.sl),
-            lin_nocap=padded(self.sl_nocap),
+            lin_exp=padded(self.sl_exp),
             avail=padded(self.sa),
             cond=padded(self.sc),
             exp=padded(self.se),
@@ -207,100 +219,148 @@ class Kernel:
         cols: _Columns,
         visit: Visit,
         *,
+        limits: np.ndarray | None = None,
         threads: int = 1,
     ) -> list[object]:
-        """Score rows x cols block by block and return visit(block_rows, cols.ids, scores).
+        """Score rows x cols block by block and return visit(block_rows, ids, scores) per block.
 
-        Scores are padded to cols.width columns, INFEASIBLE where a hard constraint fails.
-        Rows are scanned in-person first, then by index; results come in that fixed order.
+        `scores` is transposed: one line per supporter (ids), one column per block row. Without
+        limits every supporter is scored and there are cols.width lines (a multiple of CHUNK).
+        With limits, row i needs only the first limits[i, 0] other and limits[i, 1] in-person
+        supporters, and a block covers the most any of its rows needs. Lines past len(ids)
+        are INFEASIBLE padding. Results come in a fixed order whatever the threads do.
         """
         rows = np.asarray(rows, dtype=np.int64)
-        order = np.lexsort((rows, ~self.r_ip[rows]))
+        if limits is None:
+            fmt = self.problem.recipients.formats[rows]
+            order = np.lexsort((rows, fmt, self.r_tags[rows], self.r_lang[rows], ~self.r_ip[rows]))
+        else:
+            limits = np.asarray(limits, dtype=np.int64).reshape(-1, 2)
+            order = np.lexsort((rows, -limits.sum(axis=1)))
+            limits = limits[order]
         rows = rows[order]
-        blocks = [rows[i : i + BLOCK_ROWS] for i in range(0, len(rows), BLOCK_ROWS)]
-        if len(cols.ids) == 0:
-            blocks = []
+        size = BLOCK_ROWS
+        starts = range(0, len(rows) if len(cols.ids) else 0, size)
 
-        def work(block: np.ndarray) -> object:
-            scores = self._ws.get("scores", (len(block), cols.width), self.dtype)
-            self.score(block, cols, scores)
-            return visit(block, cols.ids, scores)
+        def work(start: int) -> object:
+            block = rows[start : start + size]
+            if limits is None:
+                segments = [(0, cols.width, 0)]
+            else:
+                lim = limits[start : start + size].max(axis=0)
+                n0 = min(int(lim[0]), cols.ip_start)
+                n1 = min(int(lim[1]), len(cols.ids) - cols.ip_start)
+                segments = [(0, n0, 0), (cols.ip_start, cols.ip_start + n1, n0)]
+            width = sum(b - a for a, b, _ in segments)
+            ids = np.concatenate([cols.ids[a:b] for a, b, _ in segments])
+            scores = self._ws.get("scores", (width, len(block)), self.dtype)
+            self.score(block, cols, segments, scores)
+            return visit(block, ids, scores)
 
-        if threads <= 1 or len(blocks) <= 1:
-            return [work(b) for b in blocks]
+        if threads <= 1 or len(starts) <= 1:
+            return [work(i) for i in starts]
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            return list(pool.map(work, blocks, chunksize=4))
+            return list(pool.map(work, starts))
 
-    def score(self, rows: np.ndarray, cols: _Columns, out: np.ndarray) -> None:
-        """Write the scores of rows x all columns into out (shape len(rows) x cols.width)."""
-        capped = bool(self.row_capped[rows].any())
-        feats = {
-            "lin": (self.rl if capped else self.rl_nocap)[rows],
-            "avail": self.ra[rows],
-            "cond": self.rc[rows],
-            "exp": self.re[rows] if capped else None,
-            "w_first": self.w_first[rows][:, None],
-            "w_extra": self.w_extra[rows][:, None] if capped else None,
-            "w_exp": self.w_exp[rows][:, None] if capped else None,
-            "lang": self.r_lang[rows][:, None],
-            "fmt": self.problem.recipients.formats[rows][:, None],
-            "tags": self.r_tags[rows][:, None],
-            "ip": bool(self.r_ip[rows].any()),
-            "xyz": self.problem.recipients.xyz[rows],
-            "slots_capped": bool(self.slots_capped[rows].any()),
-        }
-        for a in range(0, cols.width, TILE_COLS):
-            self._tile(rows, cols, feats, a, min(a + TILE_COLS, cols.width), out)
-        self._forbid(rows, cols, out)
+    def _const(self, value: float, n: int) -> np.ndarray:
+        """A (1, n) row of a constant; broadcasting it is much faster than a scalar in minimum."""
+        key = ("const", value)
+        row = self._ws.__dict__.get(key)
+        if row is None or row.shape[1] < n:
+            row = np.full((1, max(n, BLOCK_ROWS)), value, dtype=self.dtype)
+            self._ws.__dict__[key] = row
+        return row[:, :n]
 
-    def _tile(
-        self, rows: np.ndarray, cols: _Columns, f: dict, a: int, b: int, out: np.ndarray
+    def score(
+        self,
+        rows: np.ndarray,
+        cols: _Columns,
+        segments: list[tuple[int, int, int]],
+        out: np.ndarray,
     ) -> None:
-        """Score one tile of columns [a, b) into out[:, a:b]."""
-        ws, dt, uw = self._ws, self.dtype, self.uw
-        shape = (len(rows), b - a)
+        """Score supporter segments [a, b) x rows, writing each at out[offset:, :]."""
+        exp_capped = bool(self.exp_capped[rows].any())
+        b = len(rows)
+        feats = {
+            "lin": (self.rl if exp_capped else self.rl_exp)[rows].T,
+            "avail": self.ra[rows].T,
+            "cond": self.rc[rows].T,
+            "exp": self.re[rows].T if exp_capped else None,
+            "w_first": self.w_first[rows][None, :],
+            "w_extra": self.w_extra[rows][None, :],
+            "w_exp": self.w_exp[rows][None, :],
+            "lang": self.r_lang[rows][None, :],
+            "fmt": self.problem.recipients.formats[rows][None, :],
+            "tags": self.r_tags[rows][None, :],
+            "ip": bool(self.r_ip[rows].any()),
+            "xyz": self.problem.recipients.xyz[rows].T,
+            "one": self._const(1, b),
+            "lang_all": self.r_lang[rows],
+            "tags_or": np.bitwise_or.reduce(self.r_tags[rows]),
+            "fmt_and": np.bitwise_and.reduce(self.problem.recipients.formats[rows]),
+            "cap_slots": self._const(self.uw.max_slots * self.slot_units, b)
+            if self.slots_capped[rows].any()
+            else None,
+            "cap_c": self._const(self.cap_c, b) if self.cond_capped[rows].any() else None,
+            "cap_e": self._const(self.cap_e, b),
+        }
+        for a, e, o in segments:
+            for t in range(a, e, TILE_COLS):
+                self._tile(cols, feats, t, min(t + TILE_COLS, e), out, o + t - a)
+        self._forbid(rows, cols, segments, out)
+
+    def _tile(self, cols: _Columns, f: dict, a: int, b: int, out: np.ndarray, o: int) -> None:
+        """Score supporters [a, b) against the block into out[o : o + b - a, :]."""
+        ws, dt = self._ws, self.dtype
+        c = b - a
+        shape = (c, f["one"].shape[1])
         tot = ws.get("tot", shape, dt)
         cnt = ws.get("cnt", shape, dt)
         tmp = ws.get("tmp", shape, dt)
         ok = ws.get("ok", shape, np.bool_)
         chk = ws.get("chk", shape, np.bool_)
-        capped = f["exp"] is not None
-        np.matmul(f["lin"], (cols.lin if capped else cols.lin_nocap)[a:b].T, out=tot)
-        np.matmul(f["avail"], cols.avail[a:b].T, out=cnt)
+        exp = f["exp"]
+        np.matmul((cols.lin if exp is not None else cols.lin_exp)[a:b], f["lin"], out=tot)
+        np.matmul(cols.avail[a:b], f["avail"], out=cnt)
         np.greater(cnt, 0, out=ok)
-        if f["slots_capped"]:
-            np.minimum(cnt, dt(uw.max_slots), out=cnt)
-        cnt *= dt(uw.slot)
-        tot += cnt
-        np.matmul(f["cond"], cols.cond[a:b].T, out=cnt)
-        np.minimum(cnt, dt(1), out=tmp)
+        if self.uw.slot > 0:
+            if f["cap_slots"] is not None:
+                np.minimum(cnt, f["cap_slots"], out=cnt)
+            tot += cnt
+        np.matmul(cols.cond[a:b], f["cond"], out=cnt)
+        np.minimum(cnt, f["one"], out=tmp)
         tmp *= f["w_first"]
         tot += tmp
-        if capped:
-            np.minimum(cnt, dt(self.cap_c), out=cnt)
-            cnt *= f["w_extra"]
-            tot += cnt
-            np.matmul(f["exp"], cols.exp[a:b].T, out=cnt)
-            np.minimum(cnt, dt(self.cap_e), out=cnt)
+        if f["cap_c"] is not None:
+            np.minimum(cnt, f["cap_c"], out=cnt)
+        cnt *= f["w_extra"]
+        tot += cnt
+        if exp is not None:
+            np.matmul(cols.exp[a:b], exp, out=cnt)
+            np.minimum(cnt, f["cap_e"], out=cnt)
             cnt *= f["w_exp"]
             tot += cnt
-        u = ws.get("u", shape, cols.lang.dtype)
-        np.bitwise_and(f["lang"], cols.lang[None, a:b], out=u)
-        np.not_equal(u, 0, out=chk)
-        ok &= chk
+        lang = cols.lang[a:b]
+        if np.any((f["lang_all"] & np.bitwise_and.reduce(lang)) == 0):
+            u = ws.get("u", shape, cols.lang.dtype)
+            np.bitwise_and(lang[:, None], f["lang"], out=u)
+            np.not_equal(u, 0, out=chk)
+            ok &= chk
+        excl = cols.excl[a:b]
+        if f["tags_or"] & np.bitwise_or.reduce(excl):
+            t = ws.get("t", shape, cols.excl.dtype)
+            np.bitwise_and(excl[:, None], f["tags"], out=t)
+            np.equal(t, 0, out=chk)
+            ok &= chk
         u8 = ws.get("u8", shape, np.uint8)
-        np.bitwise_and(f["fmt"], cols.fmt[None, a:b], out=u8)
-        np.not_equal(u8, 0, out=chk)
-        ok &= chk
-        t = ws.get("t", shape, cols.excl.dtype)
-        np.bitwise_and(f["tags"], cols.excl[None, a:b], out=t)
-        np.equal(t, 0, out=chk)
-        ok &= chk
+        np.bitwise_and(cols.fmt[a:b, None], f["fmt"], out=u8)
+        if not (f["fmt_and"] & np.bitwise_and.reduce(cols.fmt[a:b])):
+            np.not_equal(u8, 0, out=chk)
+            ok &= chk
         if f["ip"] and b > cols.ip_start:
             self._distance(f, cols, max(a, cols.ip_start) - a, a, b, tot, ok, u8)
-        tot += dt(1)
         tot *= ok
-        np.subtract(tot, dt(1), out=out[:, a:b])
+        np.subtract(tot, dt(1), out=out[o : o + c])
 
     def _distance(
         self,
@@ -313,24 +373,30 @@ class Kernel:
         ok: np.ndarray,
         common: np.ndarray,
     ) -> None:
-        """Closeness points and the in-person-only distance limit, on in-person columns."""
-        shape = (tot.shape[0], b - a - lo)
+        """Closeness points and the in-person-only distance limit, on in-person supporters."""
+        shape = (b - a - lo, tot.shape[1])
         d = self._ws.get("dots", shape, np.float64)
         # Unknown locations are NaN, so every comparison below is False for them.
-        np.matmul(f["xyz"], cols.xyz[a + lo : b].T, out=d)
+        np.matmul(cols.xyz[a + lo : b], f["xyz"], out=d)
         hit = self._ws.get("hit", shape, np.bool_)
         keep = (f["fmt"] & IN_PERSON) != 0
-        part = tot[:, lo:]
+        part = tot[lo:]
         for threshold, step in self.close_steps:
             np.greater_equal(d, threshold, out=hit)
             hit &= keep
             part += hit * step
-        only = common[:, lo:] == IN_PERSON
+        only = common[lo:] == IN_PERSON
         np.greater_equal(d, self.cos_limit, out=hit)
         only &= ~hit
-        ok[:, lo:] &= ~only
+        ok[lo:] &= ~only
 
-    def _forbid(self, rows: np.ndarray, cols: _Columns, out: np.ndarray) -> None:
+    def _forbid(
+        self,
+        rows: np.ndarray,
+        cols: _Columns,
+        segments: list[tuple[int, int, int]],
+        out: np.ndarray,
+    ) -> None:
         """Mark forbidden pairs of these rows as INFEASIBLE."""
         f = self.problem.forbidden
         if len(f) == 0:
@@ -343,5 +409,6 @@ class Kernel:
         block_row = np.repeat(np.arange(len(rows)), counts)
         idx = np.repeat(lo - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
         col = cols.col_of[f[idx, 1]]
-        hit = col >= 0
-        out[block_row[hit], col[hit]] = INFEASIBLE
+        for a, b, o in segments:
+            hit = (col >= a) & (col < b)
+            out[col[hit] - a + o, block_row[hit]] = INFEASIBLE

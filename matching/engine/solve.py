@@ -10,24 +10,35 @@ import numpy as np
 
 from . import flow
 from .blas import single_threaded_blas
-from .candidates import Candidates, generate, price
+from .candidates import Candidates, _rank_in_run, generate, price
 from .constraints import HARD_CONSTRAINTS, checks
-from .kernel import Kernel, _Columns
+from .kernel import Kernel
 from .model import Problem
-from .scoring import SCALE, UnitWeights, scores, unit_weights
+from .scoring import SCALE, UnitWeights, scores, unit_weights, units
 
 
 @dataclass(frozen=True)
 class SolverConfig:
     """Tuning of the pruned solver; the defaults suit programmes of any size."""
 
-    k: int = 12
-    """Candidates kept per recipient before the first solve."""
-    add_per_row: int = 8
+    k: int = 48
+    """Candidates kept per recipient by the first scan (the pool)."""
+    per_supporter: int = 20
+    """Candidates kept per supporter (its best recipients) by the first scan."""
+    flow_k: int = 24
+    """The first flow sees this many of each recipient's candidates (and every supporter's);
+    the rest of the pool waits in reserve and joins when the duals say it pays."""
+    add_per_row: int = 16
     """Improving pairs added per recipient in each pricing round."""
-    max_rounds: int = 10
+    slack: float = 3.0
+    """Pricing also keeps pairs within this many points of improving, to save re-solves."""
+    keep: float = 3.0
+    """Between solves, the flow keeps only pairs within this many points of being worth it."""
+    max_rounds: int = 20
     certify: bool = True
     """Price every pruned pair against the LP duals, re-solving until none can improve."""
+    tolerance: float = 0.0
+    """Stop once the total is proven within this fraction of the optimum (0 = exact)."""
     threads: int = 0
     """Worker threads for scoring; 0 means one per CPU, at most 4."""
 
@@ -170,47 +181,125 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     uw = unit_weights(problem)
     pins = resolve_pins(problem, uw)
     kernel = Kernel(problem, uw)
-    cols = kernel.columns(np.flatnonzero(pins.capacity > 0))
-    cands = generate(kernel, cols, pins.free_rows, cfg.k, threads=threads)
+    active = np.flatnonzero(pins.capacity > 0)
+    cols = kernel.columns(active)
+    cands = generate(
+        kernel, cols, pins.free_rows, cfg.k, threads=threads, per_supporter=cfg.per_supporter
+    )
     stats = {"candidates_s": time.perf_counter() - t0, "solve_s": 0.0, "pricing_s": 0.0}
-    edges, bound, rounds = cands.edges, None, 0
+    n, cap = problem.n_recipients, pins.capacity
+    # The pool holds every pair found so far; the flow only sees the `work` part of it, and
+    # pairs in reserve join when the duals say they pay.
+    pool = cands.edges
+    work = _best(pool, cfg.flow_k, cfg.per_supporter)
+    near = units(cfg.keep)
+    bound, rounds, solves = None, 0, 0
     while True:
         rounds += 1
-        t1 = time.perf_counter()
-        assignment = flow.solve(edges, problem.n_recipients, pins.capacity)
-        stats["solve_s"] += time.perf_counter() - t1
+        while True:
+            t1 = time.perf_counter()
+            edges = pool.subset(work)
+            assignment = flow.solve(edges, n, cap)
+            solves += 1
+            stats["solve_s"] += time.perf_counter() - t1
+            if not cfg.certify:
+                break
+            d = flow.duals(edges, assignment, cap)
+            reduced = pool.w - d.u[pool.ri] - d.v[pool.si]
+            if not np.any((reduced > 0) & ~work):
+                break
+            work |= reduced > -near
         if not cfg.certify:
             break
         t2 = time.perf_counter()
-        bound, extra = _certify(kernel, cols, cands, edges, assignment, pins.capacity, cfg, threads)
+        bound, extra, improving = _certify(kernel, active, cands, d, cap, cfg, threads)
         stats["pricing_s"] += time.perf_counter() - t2
-        if len(extra) == 0 or rounds >= cfg.max_rounds:
+        total = _total(edges, assignment, problem.n_supporters)
+        if improving == 0 or bound - total <= cfg.tolerance * bound or rounds >= cfg.max_rounds:
             break
-        edges = edges.merge(extra)
-    stats.update(rounds=rounds, edges=len(edges), seconds=time.perf_counter() - t0)
+        worth = extra.w > d.u[extra.ri] + d.v[extra.si] - near
+        pool, work = _grow(pool, reduced > -near, extra, worth)
+    stats.update(rounds=rounds, solves=solves, edges=len(edges), seconds=time.perf_counter() - t0)
     return _result(problem, uw, pins, edges, assignment, bound, stats)
+
+
+def _best(pool: flow.Edges, per_row: int, per_supporter: int) -> np.ndarray:
+    """Mark each recipient's and each supporter's best pairs in the pool."""
+    out = np.zeros(len(pool), dtype=bool)
+    for major, minor, size in ((pool.ri, pool.si, per_row), (pool.si, pool.ri, per_supporter)):
+        order = np.lexsort((minor, -pool.w, major))
+        out[order[_rank_in_run(major[order]) < size]] = True
+    return out
+
+
+def _grow(
+    pool: flow.Edges, work: np.ndarray, extra: flow.Edges, extra_work: np.ndarray
+) -> tuple[flow.Edges, np.ndarray]:
+    """Add pairs to the pool, those flagged in extra_work (and pool pairs in work) to the flow."""
+    merged = pool.merge(extra)
+    keys = merged.ri * (1 << 32) + merged.si
+    chosen = np.concatenate(
+        [
+            pool.ri[work] * (1 << 32) + pool.si[work],
+            extra.ri[extra_work] * (1 << 32) + extra.si[extra_work],
+        ]
+    )
+    return merged, np.isin(keys, chosen)
+
+
+def _total(edges: flow.Edges, assignment: np.ndarray, n_supporters: int) -> int:
+    rows = np.flatnonzero(assignment >= 0)
+    key = edges.ri * n_supporters + edges.si
+    return int(edges.w[np.searchsorted(key, rows * n_supporters + assignment[rows])].sum())
 
 
 def _certify(
     kernel: Kernel,
-    cols: _Columns,
+    active: np.ndarray,
     cands: Candidates,
-    edges: flow.Edges,
-    assignment: np.ndarray,
+    d: flow.Duals,
     capacity: np.ndarray,
     cfg: SolverConfig,
     threads: int,
-) -> tuple[int, flow.Edges]:
-    """Return a proven upper bound and the pruned pairs that could still improve the total."""
-    d = flow.duals(edges, assignment, capacity)
-    # A row whose pruned pairs all score <= tau <= u already satisfies u + v >= w there.
+) -> tuple[int, flow.Edges, int]:
+    """Return a proven upper bound, pairs worth adding and how many of them improve the total.
+
+    Any u, v >= 0 with u[r] + v[s] >= w[r, s] on every feasible pair bound every assignment
+    by sum(u) + sum(capacity * v). The duals satisfy this on every pooled pair; a row whose
+    unpooled pairs all score <= tau[r] <= u[r] satisfies it everywhere; every other row is
+    rescored, but only against supporters with v[s] < tau[r] - u[r] (+ slack), since no other
+    supporter can break it, and u[r] is raised to its best w[r, s] - v[s].
+    """
     rows = np.flatnonzero(cands.tau > d.u)
-    pricing = price(kernel, cols, rows, d.u, d.v, cfg.add_per_row, threads=threads)
+    slack = units(cfg.slack)
+    cols = kernel.columns(active, key=d.v)
+    v_sorted = d.v[cols.ids]
+    reach = cands.tau[rows] - d.u[rows] + (slack if getattr(cfg, "reach_slack", True) else 0)
+    limits = np.stack(
+        [
+            np.searchsorted(v_sorted[: cols.ip_start], reach),
+            np.searchsorted(v_sorted[cols.ip_start :], reach),
+        ],
+        axis=1,
+    )
+    pricing = price(
+        kernel,
+        cols,
+        rows,
+        d.u,
+        d.v,
+        cfg.add_per_row,
+        threads=threads,
+        slack=slack,
+        limits=limits,
+    )
     u = d.u.astype(np.int64).copy()
     if len(pricing.rows):
         u[pricing.rows] = np.maximum(u[pricing.rows], np.ceil(pricing.best).astype(np.int64))
     bound = int(u.sum() + (capacity * d.v).sum())
-    return bound, pricing.edges
+    e = pricing.edges
+    improving = int(np.count_nonzero(e.w > d.u[e.ri] + d.v[e.si]))
+    return bound, e, improving
 
 
 def _result(

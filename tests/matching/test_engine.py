@@ -289,13 +289,14 @@ def test_it_scores_and_filters_pairs_the_same_in_the_fast_kernel_and_pair_by_pai
     kernel = Kernel(problem, uw)
     cols = kernel.columns(np.arange(m))
     blocks = kernel.scan(
-        np.arange(n), cols, lambda rows, ids, s: (rows.copy(), ids.copy(), s[:, : len(ids)].copy())
+        np.arange(n), cols, lambda rows, ids, s: (rows.copy(), ids.copy(), s[: len(ids)].copy())
     )
     recipients = {r.id: r for r in scenario["recipients"]}
     supporters = {s.id: s for s in scenario["supporters"]}
     for rows, ids, scores in blocks:
-        ri = np.repeat(rows, len(ids))
-        si = np.tile(ids, len(rows))
+        # One line per supporter, one column per recipient of the block.
+        ri = np.tile(rows, len(ids))
+        si = np.repeat(ids, len(rows))
         ok = feasible(problem, ri, si)
         want = np.where(ok, sum(components(problem, uw, ri, si).values()), -1)
         assert np.array_equal(scores.ravel().astype(np.int64), want)
