@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
+
+from allauth.mfa.models import Authenticator
+from django.db import connection
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,38 @@ class Roles:
 NO_ROLES = Roles()
 
 
+@cache
+def _roles_sql() -> str:
+    """One query for every role and the staff MFA check, instead of one query per kind.
+
+    Plain SQL: the ORM spent more CPU compiling the same UNION (about 2 ms) than the four
+    separate queries it replaced. Table and column names come from the models.
+    """
+    from programmes.models import Enrolment, StaffMembership
+    from referrals.models import Clinician
+
+    def select(kind: str, model, org: str | None, value: str, where: str = "") -> str:
+        def col(name: str) -> str:
+            return connection.ops.quote_name(model._meta.get_field(name).column)
+
+        table = connection.ops.quote_name(model._meta.db_table)
+        org_column = col(org) if org else "0"
+        # Only identifiers from the models' metadata are put in the text; values are parameters.
+        return (
+            f"SELECT '{kind}', {org_column}, {col(value)} FROM {table}"  # noqa: S608
+            f" WHERE {col('user')} = %(user)s{where and f' AND {col(where)} = %({where})s'}"
+        )
+
+    return " UNION ALL ".join(
+        [
+            select("staff", StaffMembership, "organisation", "role"),
+            select("enrolment", Enrolment, None, "role", where="status"),
+            select("clinician", Clinician, None, "status"),
+            select("totp", Authenticator, None, "type", where="type"),
+        ]
+    )
+
+
 def roles_for(user) -> Roles:
     """The roles `user` holds, cached on the user object for the rest of the request."""
     if user is None or not user.is_authenticated:
@@ -40,30 +76,11 @@ def roles_for(user) -> Roles:
     cached = getattr(user, "_roles_cache", None)
     if cached is not None:
         return cached
-    from allauth.mfa.models import Authenticator
-    from django.db.models import CharField, IntegerField, Value
-
-    from programmes.models import Enrolment, StaffMembership
-    from referrals.models import Clinician
-
-    def tagged(queryset, kind: str, org_id, value):
-        return queryset.values_list(Value(kind, output_field=CharField()), org_id, value).order_by()
-
-    zero = Value(0, output_field=IntegerField())
-    # One query for every role (and the staff MFA check) instead of one per kind.
-    rows = list(
-        tagged(StaffMembership.objects.filter(user=user), "staff", "organisation_id", "role").union(
-            tagged(Enrolment.objects.filter(user=user, status="active"), "enrolment", zero, "role"),
-            tagged(Clinician.objects.filter(user=user), "clinician", zero, "status"),
-            tagged(
-                Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP),
-                "totp",
-                zero,
-                "type",
-            ),
-            all=True,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _roles_sql(), {"user": user.pk, "status": "active", "type": Authenticator.Type.TOTP}
         )
-    )
+        rows = cursor.fetchall()
     staff = [(org, value) for kind, org, value in rows if kind == "staff"]
     enrolment_roles = {value for kind, _org, value in rows if kind == "enrolment"}
     clinician_status = next((value for kind, _org, value in rows if kind == "clinician"), None)
