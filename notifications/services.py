@@ -78,7 +78,11 @@ def max_attempts() -> int:
 
 LEASE = dt.timedelta(minutes=10)
 REQUEUE_AFTER = dt.timedelta(minutes=10)
-PLAN_OVERLAP = dt.timedelta(minutes=10)
+# Each run also looks again at the last moments before the previous run's end, for rows
+# whose transaction committed just after that run read (a web request's transaction takes
+# seconds). Everything in the overlap is planned again and ignored by the unique key, so a
+# wide overlap costs work on every run (beat runs every minute): two minutes is plenty.
+PLAN_OVERLAP = dt.timedelta(minutes=2)
 MAX_CATCH_UP = dt.timedelta(days=7)
 UNSUBSCRIBE_SALT = "notifications.unsubscribe"
 UNSUBSCRIBE_MAX_AGE = 60 * 60 * 24 * 365

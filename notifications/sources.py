@@ -386,52 +386,62 @@ def _group_url(group) -> str:
 
 
 def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
+    """Moved or cancelled sessions: the changes made in (since, now] (indexed on created_at),
+    then the members of their groups, set-based as for reminders."""
     Membership = model("groups", "Membership")
-    if Membership is None or model("groups", "SessionChange") is None:
+    SessionChange = model("groups", "SessionChange")
+    if Membership is None or SessionChange is None:
         return
-    rows = (
-        Membership.objects.filter(
-            status="member",
-            group__sessions__changes__created_at__gt=since,
-            group__sessions__changes__created_at__lte=now,
-            group__sessions__changes__kind__in=["moved", "cancelled"],
+    changes: dict[int, list[tuple]] = {}
+    for change_id, created_at, previous, starts_at, group_id, org_id in (
+        SessionChange.objects.filter(
+            created_at__gt=since, created_at__lte=now, kind__in=["moved", "cancelled"]
         )
         .values_list(
-            "group__sessions__changes__id",
-            "group__sessions__changes__created_at",
-            "group__sessions__changes__previous_starts_at",
-            "group__sessions__starts_at",
-            "group__programme__organisation_id",
-            "user_id",
-            "user__email",
-            "user__phone",
+            "id",
+            "created_at",
+            "previous_starts_at",
+            "session__starts_at",
+            "session__group_id",
+            "session__group__programme__organisation_id",
         )
         .order_by()
-    )
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        prefs = preferences_for(row[5] for row in chunk)
-        planned = []
-        for change_id, created_at, previous, starts_at, org_id, user_id, email, phone in chunk:
-            expires_at = max(filter(None, [previous, starts_at]))
-            for channel in channels_for(
-                Person(user_id, email, phone), prefs.get(user_id), Kind.SESSION_CHANGE
-            ):
-                planned.append(
-                    ledger_row(
-                        key=f"session_change:{change_id}:{user_id}:{channel}",
-                        user_id=user_id,
-                        organisation_id=org_id,
-                        kind=Kind.SESSION_CHANGE,
-                        channel=channel,
-                        object_id=change_id,
-                        due_at=created_at,
-                        expires_at=expires_at,
-                        status=Delivery.Status.SKIPPED if expires_at <= now else "pending",
-                        reason="stale: session time passed" if expires_at <= now else "",
-                        now=now,
-                    )
+    ):
+        expires_at = max(filter(None, [previous, starts_at]))
+        changes.setdefault(group_id, []).append((change_id, created_at, expires_at, org_id))
+    group_ids = sorted(changes)
+    for start in range(0, len(group_ids), 500):
+        members = (
+            Membership.objects.filter(group_id__in=group_ids[start : start + 500], status="member")
+            .values_list("group_id", "user_id", "user__email", "user__phone")
+            .order_by()
+        )
+        for chunk in _chunks(members.iterator(chunk_size=CHUNK)):
+            prefs = preferences_for(row[1] for row in chunk)
+            planned = []
+            for group_id, user_id, email, phone in chunk:
+                channels = channels_for(
+                    Person(user_id, email, phone), prefs.get(user_id), Kind.SESSION_CHANGE
                 )
-        yield planned
+                for change_id, created_at, expires_at, org_id in changes[group_id]:
+                    stale = expires_at <= now
+                    for channel in channels:
+                        planned.append(
+                            ledger_row(
+                                key=f"session_change:{change_id}:{user_id}:{channel}",
+                                user_id=user_id,
+                                organisation_id=org_id,
+                                kind=Kind.SESSION_CHANGE,
+                                channel=channel,
+                                object_id=change_id,
+                                due_at=created_at,
+                                expires_at=expires_at,
+                                status=Delivery.Status.SKIPPED if stale else "pending",
+                                reason="stale: session time passed" if stale else "",
+                                now=now,
+                            )
+                        )
+            yield planned
 
 
 class SessionChangeSource:
