@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from accounts.roles import roles_for
 from peersupport.dashboard import alerts as dashboard_alerts
 from peersupport.dashboard import columns as dashboard_columns
 from peersupport.dashboard import counts as dashboard_counts
+from peersupport.urlpattern import pk_url
 
 from . import services
 from .forms import (
@@ -323,21 +323,6 @@ def manage_enrol(request, pk):
     return render(request, "programmes/manage_enrol.html", {"programme": programme, "form": form})
 
 
-# A programme id no real programme has, so a reversed address can be filled in per programme.
-_PLACEHOLDER_PK = 2_147_483_647
-_PK_PLACEHOLDER = f"/{_PLACEHOLDER_PK}/"
-
-
-def _programme_url_pattern(url_name: str | None) -> str:
-    """The address of a per-programme page with a placeholder for the programme's id."""
-    if not url_name:
-        return ""
-    url = reverse(url_name, args=[_PLACEHOLDER_PK])
-    if url.count(_PK_PLACEHOLDER) != 1:
-        raise ValueError(f"{url_name} must take the programme's id as one path segment")
-    return url
-
-
 @coordinator_required
 def dashboard(request):
     """What needs a coordinator's attention, programme by programme."""
@@ -351,7 +336,7 @@ def dashboard(request):
     cols = dashboard_columns()
     # Each column's label translated and its address reversed once, not once per programme.
     labels = [str(column.label) for column in cols]
-    urls = [_programme_url_pattern(column.url_name) for column in cols]
+    urls = [pk_url(column.url_name) if column.url_name else None for column in cols]
     rows = [
         {
             "programme": programme,
@@ -360,7 +345,7 @@ def dashboard(request):
                     "column": column,
                     "label": label,
                     "value": counts.get(programme.pk, {}).get(column.key, 0),
-                    "url": url.replace(_PK_PLACEHOLDER, f"/{programme.pk}/") if url else "",
+                    "url": url(programme.pk) if url else "",
                 }
                 for column, label, url in zip(cols, labels, urls, strict=True)
             ],
