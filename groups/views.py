@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from peersupport.urlpattern import pk_url
+
 from . import access, attendance, calendar, membership
 from .forms import GroupFilterForm
 from .models import (
@@ -104,8 +106,10 @@ def group_list(request):
         .order_by("next_start", "name")
     )
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    detail_url, join_url = pk_url("groups:detail"), pk_url("groups:join")
     for group in page.object_list:
         group.places_left = max(group.capacity - group.taken, 0)
+        group.url, group.join_url = detail_url(group.pk), join_url(group.pk)
     return render(request, "groups/list.html", {"form": form, "page": page})
 
 
@@ -124,7 +128,7 @@ def group_detail(request, pk):
     if mine is not None and mine.status == Membership.Status.OFFERED:
         offer = mine.offers.filter(status=WaitingListOffer.Status.OPEN).first()
     is_member = mine is not None and mine.is_member
-    can_moderate = access.can_moderate(request.user, group)
+    can_moderate = access.can_moderate_loaded(request.user, group)
     sessions = list(group.sessions.upcoming(now).order_by("starts_at")[:8])
     apologies = set()
     if is_member and sessions:
@@ -293,6 +297,9 @@ def my_sessions(request):
             user=request.user, session__in=sessions, status="apologies"
         ).values_list("session_id", flat=True)
     )
+    group_url, ics_url = pk_url("groups:detail"), pk_url("groups:session_ics")
+    for session in sessions:
+        session.group_url, session.ics_url = group_url(session.group_id), ics_url(session.pk)
     feed = CalendarFeed.objects.filter(user=request.user).first()
     token = request.session.pop("groups_feed_token", None)
     feed_url = None
