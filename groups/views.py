@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from peersupport.choices import choice_labels
 from peersupport.urlpattern import pk_url
 
 from . import access, attendance, calendar, membership
@@ -106,10 +107,14 @@ def group_list(request):
         .order_by("next_start", "name")
     )
     page = Paginator(groups, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Addresses reversed and labels translated once per page, not once per group.
     detail_url, join_url = pk_url("groups:detail"), pk_url("groups:join")
+    formats, audiences = choice_labels(Group.Format), choice_labels(Group.Audience)
     for group in page.object_list:
         group.places_left = max(group.capacity - group.taken, 0)
         group.url, group.join_url = detail_url(group.pk), join_url(group.pk)
+        group.format_label = formats.get(group.format, group.format)
+        group.audience_label = audiences.get(group.audience, group.audience)
     return render(request, "groups/list.html", {"form": form, "page": page})
 
 

@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import coordinator_required
+from peersupport.choices import choice_labels
+from peersupport.urlpattern import pk_url
 from programmes.models import Organisation, Programme
 
 from .. import services
@@ -153,6 +155,13 @@ def inbox(request, pk):
         total=Count("pk"),
     )
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Labels translated and the detail address reversed once per page, not once per row.
+    statuses, triages = choice_labels(Referral.Status), choice_labels(Referral.Triage)
+    detail_url = pk_url("referrals:referral_detail")
+    for referral in page.object_list:
+        referral.detail_url = detail_url(referral.pk)
+        referral.status_label = statuses.get(referral.status, referral.status)
+        referral.triage_label = triages.get(referral.triage, referral.triage)
     return render(
         request,
         "referrals/inbox.html",
