@@ -1,4 +1,4 @@
-"""Fast multi-row INSERTs for the ledger and in-app notices, on SQLite and PostgreSQL.
+"""Fast INSERTs of many rows for the ledger and in-app notices, on SQLite and PostgreSQL.
 
 `QuerySet.bulk_create` builds a model instance and prepares every value of every row through
 the ORM, which costs more than the database work for the thousands of rows a planning tick
@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import connection, models
-
-# SQLite allows 32,766 parameters in one statement; PostgreSQL 65,535.
-MAX_PARAMS = 30_000
 
 
 def _adapter(field: models.Field):
@@ -72,20 +69,16 @@ def insert_rows(
     if conflict:
         target = ", ".join(quote(meta.get_field(name).column) for name in conflict)
         tail = f" ON CONFLICT ({target}) DO NOTHING"
-    per_statement = max(1, MAX_PARAMS // len(fields))
+    if adapters:
+        adapted = []
+        for row in rows:
+            row = list(row)
+            for i, adapt in adapters:
+                row[i] = adapt(row[i])
+            adapted.append(row)
+        rows = adapted
+    # One short statement run for many rows: SQLite compiles it once, and psycopg sends it
+    # in a pipeline; one huge multi-row VALUES statement would be parsed anew every time.
+    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {one}{tail}"  # noqa: S608
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_statement):
-            chunk = rows[start : start + per_statement]
-            params: list = []
-            for row in chunk:
-                if adapters:
-                    row = list(row)
-                    for i, adapt in adapters:
-                        row[i] = adapt(row[i])
-                params.extend(row)
-            values = ", ".join([one] * len(chunk))
-            cursor.execute(
-                # Identifiers come from model metadata; every value is a parameter.
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}{tail}",  # noqa: S608
-                params,
-            )
+        cursor.executemany(sql, rows)

@@ -3,7 +3,7 @@
 How a message is sent exactly once:
 
 1. Planning inserts one `Delivery` row per (kind, object, person, offset, channel) with one
-   multi-row `INSERT ... ON CONFLICT (key) DO NOTHING` per chunk: beat firing twice, or two
+   `INSERT ... ON CONFLICT (key) DO NOTHING` run for each chunk: beat firing twice, or two
    dispatchers racing, insert nothing twice.
 2. A send task claims rows with one conditional UPDATE (`status=pending -> sending`, a random
    claim token), then reads back only the rows carrying its token: two workers given the
