@@ -19,6 +19,18 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_int('PORT', 8000)}"
+# Measured with benchmarks/load/run.py on 2 shared cores (load average 4-6 from other work,
+# so +-30 %), 15 s per page, 50 users, req/s and p50/p95 ms:
+#   5 x 2 threads: group page 33 rps 560/5000, my sessions 44 rps 450/2700, /healthz 758 rps
+#   4 x 2 threads: group page 46 rps 230/4400, my sessions 54 rps 440/2800, /healthz 826 rps
+#   4 x 1 (sync):  group page 33 rps 1600/1800, my sessions 42 rps 1100/1600, /healthz 443 rps
+#   3 x 1 (sync):  group page 20 rps, my sessions 31 rps: too few processes.
+# Threads hurt the tail: a gthread worker accepts connections while its other thread holds
+# the GIL rendering a page, so some requests wait behind a busy worker while another idles
+# (p95 5-10x p50). Sync workers queue fairly (p95 ~1.2x p50) but drop keep-alive (half the
+# req/s of cheap requests) and let a slow phone connection hold a whole worker, so use
+# WEB_THREADS=1 only behind a buffering proxy (nginx). The defaults stay 2 x cores + 1 workers
+# x 2 threads: 4 x 2 looked better but within the noise of a shared machine.
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1)
 threads = _int("WEB_THREADS", 2)
 worker_class = "gthread" if threads > 1 else "sync"
