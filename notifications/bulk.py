@@ -13,6 +13,9 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
+# SQLite allows 32,766 parameters in one statement.
+SQLITE_MAX_PARAMS = 30_000
+
 
 def _adapter(field: models.Field):
     """A function that adapts one value of `field` for the database, or None if none is needed.
@@ -77,8 +80,20 @@ def insert_rows(
                 row[i] = adapt(row[i])
             adapted.append(row)
         rows = adapted
-    # One short statement run for many rows: SQLite compiles it once, and psycopg sends it
-    # in a pipeline; one huge multi-row VALUES statement would be parsed anew every time.
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {one}{tail}"  # noqa: S608
+    table = quote(meta.db_table)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            # One short statement for many rows, sent in a pipeline: psycopg would parse a
+            # long multi-row VALUES list anew every time.
+            sql = f"INSERT INTO {table} ({columns}) VALUES {one}{tail}"  # noqa: S608
+            cursor.executemany(sql, rows)
+            return
+        # SQLite: multi-row VALUES, several times faster here than executemany.
+        per_statement = max(1, SQLITE_MAX_PARAMS // len(fields))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {values}{tail}",  # noqa: S608
+                [value for row in chunk for value in row],
+            )
