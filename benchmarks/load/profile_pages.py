@@ -7,7 +7,8 @@
 Uses the seeded ps_load database (run seed.py first) and Django's test client, signed in as
 the same people as run.py. For each page: the number of SQL queries
 (CaptureQueriesContext), their total time, and the median wall-clock and CPU time of this
-process (the web server's share, without the database's) per request over --repeat requests. --sql prints each query with its time, slowest first.
+process (the web server's share, without the database's) per request over --repeat
+requests. --sql prints each query with its time, slowest first.
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
                 client.get(path)
             profiler.disable()
             order = os.environ.get("PROFILE_SORT", "cumulative")
-            pstats.Stats(profiler).sort_stats(order).print_stats(int(os.environ.get("PROFILE_LINES", "40")))
+            pstats.Stats(profiler).sort_stats(order).print_stats(
+                int(os.environ.get("PROFILE_LINES", "40"))
+            )
         if args.sql:
             for query in sorted(queries, key=lambda q: -float(q["time"])):
                 print(f"    {float(query['time']) * 1000:7.1f} ms  {query['sql'][:400]}")
