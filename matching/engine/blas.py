@@ -1,4 +1,4 @@
-"""Keep OpenBLAS single-threaded while the engine runs its own worker threads.
+"""Native-library housekeeping: single-threaded OpenBLAS and returning freed memory.
 
 The engine's matrix products are small; OpenBLAS would split each across all cores and spin
 its threads against the engine's workers, which is many times slower on a busy machine.
@@ -70,3 +70,19 @@ def single_threaded_blas() -> Iterator[None]:
             _depth -= 1
             if _depth == 0:
                 put(ctypes.c_int(_saved))  # type: ignore[operator]
+
+
+def _libc_trim() -> object | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _libc_trim()
+
+
+def release_free_memory() -> None:
+    """Hand memory freed by numpy back to the OS (glibc keeps it per thread otherwise)."""
+    if _TRIM is not None:
+        _TRIM(0)  # type: ignore[operator]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .flow import Edges
+from .flow import Edges, pack
 from .kernel import CHUNK, Kernel, _Columns
 
 
@@ -51,7 +51,11 @@ def _top(
     per block row the largest key dropped (-inf if none was).
     """
     sup = ids[cc]
-    order = np.lexsort((sup, -key, rr))
+    # (row, -key, supporter) packed in 64 bits; keys are integers in (-2**24, 2**24).
+    packed = rr.astype(np.uint64) << np.uint64(45)
+    packed |= (np.int64(1 << 24) - key.astype(np.int64)).astype(np.uint64) << np.uint64(20)
+    packed |= sup.astype(np.uint64)
+    order = np.argsort(packed)
     rr, sup, key, values = rr[order], sup[order], key[order], values[order]
     rank = _rank_in_run(rr)
     kept = rank < keep
@@ -83,11 +87,6 @@ class _SupporterTop:
         self.states: list[dict] = []
         self.lock = threading.Lock()
 
-    @staticmethod
-    def fits(n_recipients: int, n_supporters: int, max_score: int) -> bool:
-        """True when ids and scores fit the 64-bit keys."""
-        return n_recipients <= _ROW_MASK and n_supporters < 1 << 20 and max_score < _VAL_MASK
-
     def _state(self) -> dict:
         state = getattr(self.local, "state", None)
         if state is None:
@@ -103,14 +102,18 @@ class _SupporterTop:
         block = scores[: len(ids)]
         if state["floor"] is None:
             state["floor"] = np.ones(self.n, dtype=scores.dtype)
-            if block.shape[1] > self.size:
-                # Seed each line's floor with its l-th best in this first block.
-                kth = np.partition(block, block.shape[1] - self.size, axis=1)
-                state["floor"][ids] = np.maximum(kth[:, block.shape[1] - self.size], 1)
-        hit = np.flatnonzero(block >= state["floor"][ids][:, None])
-        line, col = np.divmod(hit, block.shape[1])
+        floor = state["floor"][ids]
+        width = block.shape[1]
+        hit = np.flatnonzero(block >= floor[:, None])
+        if width > self.size and len(hit) > 2 * self.size * len(ids):
+            # Early on, raise the floors to each line's l-th best within this block first.
+            kth = np.partition(block, width - self.size, axis=1)[:, width - self.size]
+            state["floor"][ids] = floor = np.maximum(floor, kth)
+            hit = np.flatnonzero(block >= floor[:, None])
+        line, col = np.divmod(hit, width)
         inv = np.uint64(_VAL_MASK) - block.ravel()[hit].astype(np.uint64)
-        key = (ids[line].astype(np.uint64) << _SUP) | (inv << _VAL) | rows[col].astype(np.uint64)
+        key = (ids[line].astype(np.uint64) << _SUP) | (inv << _VAL)
+        key |= rows[col].astype(np.uint64)
         state["new"].append(key)
         state["count"] += len(key)
         # Compacting when the entries have doubled raises the floors at a bounded cost.
@@ -162,7 +165,7 @@ def select_top(k: int, ties: bool = False, supporters: _SupporterTop | None = No
         tau = np.maximum(np.where(np.isfinite(cut), cut, thr - 1), 0)
         if supporters is not None:
             supporters.offer(rows, ids, scores)
-        return ri, si, w.astype(np.int64), rows, tau.astype(np.int64)
+        return pack(ri, si, w), rows, tau.astype(np.int64)
 
     return visit
 
@@ -180,21 +183,19 @@ def generate(
     """Score rows against all given supporters; keep each row's top k (and ties) and each
     supporter's top `per_supporter` recipients."""
     n, m = kernel.problem.n_recipients, kernel.problem.n_supporters
-    fits = _SupporterTop.fits(n, m, kernel.uw.max_score())
-    best = _SupporterTop(m, per_supporter) if per_supporter and fits else None
+    best = _SupporterTop(m, per_supporter) if per_supporter else None
     parts = kernel.scan(rows, cols, select_top(k, ties, best), threads=threads)
     tau = np.zeros(n, dtype=np.int64)
-    ri, si, w = [], [], []
-    for pri, psi, pw, prow, ptau in parts:
-        ri.append(pri)
-        si.append(psi)
-        w.append(pw)
+    keys = []
+    for pkeys, prow, ptau in parts:
+        keys.append(pkeys)
         tau[prow] = ptau
+    del parts
     if best is not None:
-        for x, part in zip((ri, si, w), best.edges(), strict=True):
-            x.append(part)
-    cat = [np.concatenate(x) if x else np.empty(0, np.int64) for x in (ri, si, w)]
-    return Candidates(Edges.build(*cat), tau)
+        keys.append(pack(*best.edges()))
+    everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
+    del keys
+    return Candidates(Edges.from_keys(everything), tau)
 
 
 @dataclass(frozen=True)
@@ -233,19 +234,10 @@ def price(
         cc, rr = np.divmod(hit, len(block))
         values = scores[:n].ravel()[hit]
         ri, si, w, _ = _top(block, ids, gain.ravel()[hit], values, rr, cc, per_row)
-        return ri, si, w.astype(np.int64), block, best
+        return pack(ri, si, w), block, best
 
     parts = kernel.scan(rows, cols, visit, limits=limits, threads=threads)
-    ri, si, w, prow, best = [], [], [], [], []
-    for pri, psi, pw, pr, pb in parts:
-        ri.append(pri)
-        si.append(psi)
-        w.append(pw)
-        prow.append(pr)
-        best.append(pb)
-
-    def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
-        return np.concatenate(x).astype(dt) if x else np.empty(0, dt)
-
-    edges = Edges.build(cat(ri, np.int64), cat(si, np.int64), cat(w, np.int64))
-    return Pricing(edges, cat(prow, np.int64), cat(best, np.float64))
+    keys = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint64)
+    prow = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
+    best = np.concatenate([p[2] for p in parts]).astype(np.float64) if parts else np.empty(0)
+    return Pricing(Edges.from_keys(keys), prow, best)

@@ -10,7 +10,10 @@ from ortools.graph.python import min_cost_flow
 
 @dataclass(frozen=True)
 class Edges:
-    """Candidate pairs with positive integer weights, sorted by (recipient, supporter)."""
+    """Candidate pairs with positive integer weights, sorted by (recipient, supporter).
+
+    Stored as int32 to keep pools of millions of pairs small.
+    """
 
     ri: np.ndarray
     si: np.ndarray
@@ -19,22 +22,34 @@ class Edges:
     @classmethod
     def build(cls, ri: np.ndarray, si: np.ndarray, w: np.ndarray) -> Edges:
         """Keep positive-weight pairs, drop duplicates and sort canonically."""
-        ri, si, w = (np.asarray(a, dtype=np.int64) for a in (ri, si, w))
-        keep = w > 0
-        ri, si, w = ri[keep], si[keep], w[keep]
-        if len(ri) and ri.max() < 1 << 31 and si.max() < 1 << 31:
-            order = np.argsort((ri << 32) | si)
-        else:
-            order = np.lexsort((si, ri))
-        ri, si, w = ri[order], si[order], w[order]
-        if len(ri) > 1:
-            first = np.ones(len(ri), dtype=bool)
-            first[1:] = (ri[1:] != ri[:-1]) | (si[1:] != si[:-1])
-            ri, si, w = ri[first], si[first], w[first]
-        return cls(ri, si, w)
+        return cls.from_keys(pack(ri, si, w))
+
+    @classmethod
+    def from_keys(cls, keys: np.ndarray) -> Edges:
+        """Build from packed keys (see pack), dropping non-positive weights and duplicates.
+
+        The keys array may be sorted in place; memory stays near twice its size.
+        """
+        if len(keys) and not np.all(keys & _W_MASK):
+            keys = keys[(keys & _W_MASK) > 0]
+        keys.sort()
+        if len(keys) > 1:
+            pair = keys >> np.uint64(24)
+            first = np.empty(len(keys), dtype=bool)
+            first[0] = True
+            np.not_equal(pair[1:], pair[:-1], out=first[1:])
+            del pair
+            keys = keys[first]
+        ri = (keys >> np.uint64(44)).astype(np.int32)
+        si = ((keys >> np.uint64(24)) & np.uint64((1 << 20) - 1)).astype(np.int32)
+        return cls(ri, si, (keys & _W_MASK).astype(np.int32))
 
     def __len__(self) -> int:
         return len(self.ri)
+
+    def keys(self) -> np.ndarray:
+        """Return sorted int64 keys (recipient << 32 | supporter), for lookups."""
+        return pair_keys(self.ri, self.si)
 
     def subset(self, mask: np.ndarray) -> Edges:
         """Return the edges where mask is True (order kept)."""
@@ -42,11 +57,47 @@ class Edges:
 
     def merge(self, other: Edges) -> Edges:
         """Return the union of two edge sets."""
-        return Edges.build(
-            np.concatenate([self.ri, other.ri]),
-            np.concatenate([self.si, other.si]),
-            np.concatenate([self.w, other.w]),
-        )
+        return Edges.from_keys(np.concatenate([self.packed(), other.packed()]))
+
+    def packed(self) -> np.ndarray:
+        """Return the edges as packed keys (see pack), in order."""
+        return pack(self.ri, self.si, self.w)
+
+    def find(self, other: Edges) -> np.ndarray:
+        """Return the positions of other's pairs, all of which must be among these edges."""
+        return np.searchsorted(self.keys(), other.keys())
+
+    def weight_of(self, ri: np.ndarray, si: np.ndarray) -> np.ndarray:
+        """Return the weights of pairs known to be among the edges."""
+        return self.w[np.searchsorted(self.keys(), pair_keys(ri, si))].astype(np.int64)
+
+
+_W_MASK = np.uint64((1 << 24) - 1)
+
+
+def pack(ri: np.ndarray, si: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pack pairs into uint64 keys recipient(20 bits) | supporter(20) | weight(24, clipped at 0).
+
+    Sorting the keys sorts the pairs canonically; model.MAX_PEOPLE and scoring.MAX_UNITS
+    keep every field in range.
+    """
+    w = np.asarray(w)
+    if len(w) and (w.min() < 0 or w.max() > _W_MASK):
+        w = np.clip(w.astype(np.int64), 0, int(_W_MASK))
+    keys = np.asarray(ri).astype(np.uint64)
+    keys <<= np.uint64(20)
+    keys |= np.asarray(si).astype(np.uint64)
+    keys <<= np.uint64(24)
+    keys |= w.astype(np.uint64)
+    return keys
+
+
+def pair_keys(ri: np.ndarray, si: np.ndarray) -> np.ndarray:
+    """Return int64 keys recipient << 32 | supporter."""
+    keys = np.asarray(ri).astype(np.int64)
+    keys <<= 32
+    keys |= np.asarray(si).astype(np.int64)
+    return keys
 
 
 def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
@@ -55,22 +106,27 @@ def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
     Every recipient sends one unit to the sink, either through a supporter (cost -weight) or
     through a bypass arc of cost 0, so leaving someone unmatched is always allowed and only
     positive-weight pairs are worth taking: the min cost is minus the maximum total weight.
+    Only people with at least one edge become nodes.
     """
-    n, m = n_recipients, len(capacity)
-    match = np.full(n, -1, dtype=np.int64)
-    if len(edges) == 0 or n == 0:
+    match = np.full(n_recipients, -1, dtype=np.int64)
+    if len(edges) == 0 or n_recipients == 0:
         return match
+    rec = np.unique(edges.ri)
+    sup = np.unique(edges.si)
+    n, m = len(rec), len(sup)
+    r_node = np.searchsorted(rec, edges.ri)
+    s_node = n + np.searchsorted(sup, edges.si)
     sink = n + m
     flow = min_cost_flow.SimpleMinCostFlow()
-    sup = np.arange(m, dtype=np.int64)
-    rec = np.arange(n, dtype=np.int64)
-    tails = np.concatenate([edges.ri, n + sup, rec])
-    heads = np.concatenate([n + edges.si, np.full(m, sink), np.full(n, sink)])
-    caps = np.concatenate(
-        [np.ones(len(edges), np.int64), capacity.astype(np.int64), np.ones(n, np.int64)]
+    flow.add_arcs_with_capacity_and_unit_cost(
+        r_node, s_node, np.ones(len(edges), np.int64), -edges.w.astype(np.int64)
     )
-    costs = np.concatenate([-edges.w, np.zeros(m + n, np.int64)])
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.arange(n, n + m), np.full(m, sink), capacity[sup].astype(np.int64), np.zeros(m, np.int64)
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.arange(n), np.full(n, sink), np.ones(n, np.int64), np.zeros(n, np.int64)
+    )
     supplies = np.zeros(n + m + 1, dtype=np.int64)
     supplies[:n] = 1
     supplies[sink] = -n

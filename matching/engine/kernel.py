@@ -92,8 +92,8 @@ class Kernel:
     def __init__(self, problem: Problem, uw: UnitWeights) -> None:
         self.problem, self.uw = problem, uw
         r, s = problem.recipients, problem.supporters
-        # float32 products and sums of integers are exact below 2**24.
-        self.dtype = dt = np.float32 if uw.max_score() < 2**23 else np.float64
+        # float32 products and sums of integers are exact below 2**24 (see scoring.MAX_UNITS).
+        self.dtype = dt = np.float32
         nc = _nbits(r.conditions, s.conditions)
         ne = _nbits(r.experiences, s.experiences)
         self.ra = bit_matrix(r.availability, N_SLOTS, dt)

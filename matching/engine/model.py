@@ -30,6 +30,8 @@ N_AGE_BANDS = 13
 
 MAX_CODES = 64
 """Each coded field (languages, conditions, experiences, tags) is a 64-bit mask."""
+MAX_PEOPLE = (1 << 20) - 1
+"""Recipients and supporters per run each (pairs are packed into 64-bit keys)."""
 
 
 def slot(day: int | str, part: int | str) -> int:
@@ -308,6 +310,8 @@ class Problem:
         """Canonicalise arrays (sort by id, validate) into a problem."""
         for name, arrays in (("recipient", recipients), ("supporter", supporters)):
             ids = arrays.ids
+            if len(ids) > MAX_PEOPLE:
+                raise ValueError(f"at most {MAX_PEOPLE} {name}s per run are supported")
             if len(np.unique(ids)) != len(ids):
                 raise ValueError(f"{name} ids must be unique")
             if any(len(v) != len(ids) for v in arrays.__dict__.values()):

@@ -21,6 +21,8 @@ from .model import (
 
 SCALE = 100
 """Scores are integers in hundredths of a point, so that sums are exact."""
+MAX_UNITS = 1 << 23
+"""No pair may score this much: float32 sums of integers stay exact below it."""
 
 SCORED_CRITERIA: tuple[str, ...] = (
     "compatible",
@@ -80,7 +82,10 @@ class UnitWeights:
 def unit_weights(problem: Problem) -> UnitWeights:
     """Resolve the programme's weights into integer units for every recipient (cached)."""
     if "unit_weights" not in problem.cache:
-        problem.cache["unit_weights"] = _unit_weights(problem)
+        uw = _unit_weights(problem)
+        if uw.max_score() >= MAX_UNITS:
+            raise ValueError(f"weights too large: a pair could score {MAX_UNITS / SCALE:g} points")
+        problem.cache["unit_weights"] = uw
     return problem.cache["unit_weights"]
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import flow
-from .blas import single_threaded_blas
+from .blas import release_free_memory, single_threaded_blas
 from .candidates import Candidates, _rank_in_run, generate, price
 from .constraints import HARD_CONSTRAINTS, checks
 from .kernel import Kernel
@@ -35,6 +35,8 @@ class SolverConfig:
     keep: float = 3.0
     """Between solves, the flow keeps only pairs within this many points of being worth it."""
     max_rounds: int = 20
+    max_inner: int = 8
+    """Re-solves on the pool alone (no pricing scan) per round, when pooled pairs pay."""
     certify: bool = True
     """Price every pruned pair against the LP duals, re-solving until none can improve."""
     tolerance: float = 0.0
@@ -76,7 +78,8 @@ class MatchResult:
     upper_bound_units: int | None
     """A proven upper bound on the best total of any assignment (None if not certified)."""
     rejected_pins: tuple[RejectedPin, ...] = ()
-    stats: dict[str, float] = field(default_factory=dict, compare=False)
+    stats: dict = field(default_factory=dict, compare=False)
+    """Timings and counts of the run, for monitoring; not part of the answer."""
 
     @property
     def total(self) -> float:
@@ -186,7 +189,9 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     cands = generate(
         kernel, cols, pins.free_rows, cfg.k, threads=threads, per_supporter=cfg.per_supporter
     )
-    stats = {"candidates_s": time.perf_counter() - t0, "solve_s": 0.0, "pricing_s": 0.0}
+    release_free_memory()
+    stats: dict = {"candidates_s": time.perf_counter() - t0, "solve_s": 0.0, "pricing_s": 0.0}
+    log: list[str] = [f"scan {time.perf_counter() - t0:.2f}s pool {len(cands.edges)}"]
     n, cap = problem.n_recipients, pins.capacity
     # The pool holds every pair found so far; the flow only sees the `work` part of it, and
     # pairs in reserve join when the duals say they pay.
@@ -196,38 +201,54 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     bound, rounds, solves = None, 0, 0
     while True:
         rounds += 1
+        inner = 0
         while True:
             t1 = time.perf_counter()
             edges = pool.subset(work)
             assignment = flow.solve(edges, n, cap)
             solves += 1
             stats["solve_s"] += time.perf_counter() - t1
+            log.append(f"flow {len(edges)} edges {time.perf_counter() - t1:.2f}s")
             if not cfg.certify:
                 break
             d = flow.duals(edges, assignment, cap)
             reduced = pool.w - d.u[pool.ri] - d.v[pool.si]
-            if not np.any((reduced > 0) & ~work):
+            late = reduced > 0
+            if inner >= cfg.max_inner or not late.any():
                 break
-            work |= reduced > -near
+            # Re-solve on the pairs that are (nearly) worth it; shrinking is stopped after a
+            # few tries so that the loop always ends.
+            work = (reduced > -near) | (work if inner >= 3 else False)
+            inner += 1
         if not cfg.certify:
             break
         t2 = time.perf_counter()
-        bound, extra, improving = _certify(kernel, active, cands, d, cap, cfg, threads)
+        bound, extra, improving = _certify(kernel, active, cands, pool, d, cap, cfg, threads)
         stats["pricing_s"] += time.perf_counter() - t2
-        total = _total(edges, assignment, problem.n_supporters)
+        total = _total(edges, assignment)
+        improving += int(late.sum())
+        log.append(
+            f"pricing {time.perf_counter() - t2:.2f}s total {total} bound {bound} "
+            f"improving {improving}"
+        )
         if improving == 0 or bound - total <= cfg.tolerance * bound or rounds >= cfg.max_rounds:
             break
         worth = extra.w > d.u[extra.ri] + d.v[extra.si] - near
         pool, work = _grow(pool, reduced > -near, extra, worth)
+        release_free_memory()
     stats.update(rounds=rounds, solves=solves, edges=len(edges), seconds=time.perf_counter() - t0)
+    stats["log"] = log
     return _result(problem, uw, pins, edges, assignment, bound, stats)
 
 
 def _best(pool: flow.Edges, per_row: int, per_supporter: int) -> np.ndarray:
-    """Mark each recipient's and each supporter's best pairs in the pool."""
+    """Mark each recipient's and each supporter's best pairs in the pool (ties to lower ids)."""
     out = np.zeros(len(pool), dtype=bool)
-    for major, minor, size in ((pool.ri, pool.si, per_row), (pool.si, pool.ri, per_supporter)):
-        order = np.lexsort((minor, -pool.w, major))
+    inv = np.uint64((1 << 24) - 1) - pool.w.astype(np.uint64)
+    ri, si = pool.ri.astype(np.uint64), pool.si.astype(np.uint64)
+    for major, minor, size in ((ri, si, per_row), (si, ri, per_supporter)):
+        # (major, -weight, minor) packed in 64 bits: one sort ranks every group.
+        order = np.argsort((major << np.uint64(44)) | (inv << np.uint64(20)) | minor)
         out[order[_rank_in_run(major[order]) < size]] = True
     return out
 
@@ -237,26 +258,22 @@ def _grow(
 ) -> tuple[flow.Edges, np.ndarray]:
     """Add pairs to the pool, those flagged in extra_work (and pool pairs in work) to the flow."""
     merged = pool.merge(extra)
-    keys = merged.ri * (1 << 32) + merged.si
-    chosen = np.concatenate(
-        [
-            pool.ri[work] * (1 << 32) + pool.si[work],
-            extra.ri[extra_work] * (1 << 32) + extra.si[extra_work],
-        ]
-    )
-    return merged, np.isin(keys, chosen)
+    chosen = np.zeros(len(merged), dtype=bool)
+    chosen[merged.find(pool.subset(work))] = True
+    chosen[merged.find(extra.subset(extra_work))] = True
+    return merged, chosen
 
 
-def _total(edges: flow.Edges, assignment: np.ndarray, n_supporters: int) -> int:
+def _total(edges: flow.Edges, assignment: np.ndarray) -> int:
     rows = np.flatnonzero(assignment >= 0)
-    key = edges.ri * n_supporters + edges.si
-    return int(edges.w[np.searchsorted(key, rows * n_supporters + assignment[rows])].sum())
+    return int(edges.weight_of(rows, assignment[rows]).sum())
 
 
 def _certify(
     kernel: Kernel,
     active: np.ndarray,
     cands: Candidates,
+    pool: flow.Edges,
     d: flow.Duals,
     capacity: np.ndarray,
     cfg: SolverConfig,
@@ -265,8 +282,9 @@ def _certify(
     """Return a proven upper bound, pairs worth adding and how many of them improve the total.
 
     Any u, v >= 0 with u[r] + v[s] >= w[r, s] on every feasible pair bound every assignment
-    by sum(u) + sum(capacity * v). The duals satisfy this on every pooled pair; a row whose
-    unpooled pairs all score <= tau[r] <= u[r] satisfies it everywhere; every other row is
+    by sum(u) + sum(capacity * v). The duals satisfy this on the flow's pairs, and u[r] is
+    raised to cover the rest of the pool; a row whose unpooled pairs all score
+    <= tau[r] <= u[r] satisfies it everywhere; every other row is
     rescored, but only against supporters with v[s] < tau[r] - u[r] (+ slack), since no other
     supporter can break it, and u[r] is raised to its best w[r, s] - v[s].
     """
@@ -296,6 +314,8 @@ def _certify(
     u = d.u.astype(np.int64).copy()
     if len(pricing.rows):
         u[pricing.rows] = np.maximum(u[pricing.rows], np.ceil(pricing.best).astype(np.int64))
+    # Pooled pairs outside the flow may pay under these duals too.
+    np.maximum.at(u, pool.ri, pool.w - d.v[pool.si])
     bound = int(u.sum() + (capacity * d.v).sum())
     e = pricing.edges
     improving = int(np.count_nonzero(e.w > d.u[e.ri] + d.v[e.si]))
@@ -314,10 +334,7 @@ def _result(
     """Assemble pairs (pinned and proposed), scores and the bound into a result."""
     rows = np.flatnonzero(assignment >= 0)
     cols = assignment[rows]
-    w = np.zeros(len(rows), dtype=np.int64)
-    if len(rows):
-        key = edges.ri * problem.n_supporters + edges.si
-        w = edges.w[np.searchsorted(key, rows * problem.n_supporters + cols)]
+    w = edges.weight_of(rows, cols) if len(rows) else np.zeros(0, dtype=np.int64)
     rid, sid = problem.recipients.ids, problem.supporters.ids
     pairs = [Pair(int(rid[i]), int(sid[j]), int(u)) for i, j, u in zip(rows, cols, w, strict=True)]
     pairs += [
