@@ -3,15 +3,24 @@
 Typical use::
 
     problem = build_problem(recipients, supporters, weights=Weights(), rules=Rules(),
-                            forbidden=[(rid, sid)], pinned=[(rid, sid)])
-    result = match(problem)
-    for pair in result.pairs:
+                            forbidden=[(rid, sid)], pinned=[(rid, sid)], names={code: label})
+    result = match(problem)            # maximum total score, every hard rule kept
+    for pair in result.pairs:          # Pair(recipient_id, supporter_id, units, pinned).score
         breakdown(problem, pair.recipient_id, pair.supporter_id).as_tuples()
-    explain_unmatched(problem, result.unmatched[0], result)
+        # [("condition", 30.0, "same condition: Breast cancer +30"), ...]
+    explain_unmatched(problem, result.unmatched[0], result).lines
+        # ["no shared language: 18", "supporter's places all went to ...: 7", ...]
+
+Ids are the caller's integers. Scores are integers in hundredths of a point (`units`), so
+a breakdown's points always add up to the pair's score. `result.upper_bound_units` is a proven
+bound on the best possible total; `result.optimal` says the total reaches it.
 """
 
 from __future__ import annotations
 
+from .exact import exact
+from .explain import Unmatched, explain_unmatched
+from .greedy import greedy
 from .model import (
     DAYS,
     FORMATS,
@@ -50,10 +59,14 @@ __all__ = [
     "Rules",
     "SolverConfig",
     "Supporter",
+    "Unmatched",
     "Vocabulary",
     "Weights",
     "breakdown",
     "build_problem",
+    "exact",
+    "explain_unmatched",
+    "greedy",
     "match",
     "recipient_arrays",
     "slot",

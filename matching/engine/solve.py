@@ -19,13 +19,17 @@ from .scoring import SCALE, UnitWeights, scores, unit_weights, units
 
 @dataclass(frozen=True)
 class SolverConfig:
-    """Tuning of the pruned solver; the defaults suit programmes of any size."""
+    """Tuning of the pruned solver; the defaults suit programmes of any size.
+
+    None of these change the answer's guarantees: with `certify` the result is optimal, or
+    within `tolerance` of optimal, whatever the pruning.
+    """
 
     k: int = 48
     """Candidates kept per recipient by the first scan (the pool)."""
     per_supporter: int = 20
     """Candidates kept per supporter (its best recipients) by the first scan."""
-    flow_k: int = 24
+    flow_k: int = 16
     """The first flow sees this many of each recipient's candidates (and every supporter's);
     the rest of the pool waits in reserve and joins when the duals say it pays."""
     add_per_row: int = 16
@@ -34,9 +38,10 @@ class SolverConfig:
     """Pricing also keeps pairs within this many points of improving, to save re-solves."""
     keep: float = 3.0
     """Between solves, the flow keeps only pairs within this many points of being worth it."""
-    max_rounds: int = 20
-    max_inner: int = 8
+    max_inner: int = 1
     """Re-solves on the pool alone (no pricing scan) per round, when pooled pairs pay."""
+    max_rounds: int = 20
+    """Pricing rounds at most; the bound stays valid if they run out."""
     certify: bool = True
     """Price every pruned pair against the LP duals, re-solving until none can improve."""
     tolerance: float = 0.0
@@ -218,7 +223,7 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
                 break
             # Re-solve on the pairs that are (nearly) worth it; shrinking is stopped after a
             # few tries so that the loop always ends.
-            work = (reduced > -near) | (work if inner >= 3 else False)
+            work = (reduced >= -near) | (work if inner >= 3 else False)
             inner += 1
         if not cfg.certify:
             break
@@ -234,7 +239,7 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
         if improving == 0 or bound - total <= cfg.tolerance * bound or rounds >= cfg.max_rounds:
             break
         worth = extra.w > d.u[extra.ri] + d.v[extra.si] - near
-        pool, work = _grow(pool, reduced > -near, extra, worth)
+        pool, work = _grow(pool, reduced >= -near, extra, worth)
         release_free_memory()
     stats.update(rounds=rounds, solves=solves, edges=len(edges), seconds=time.perf_counter() - t0)
     stats["log"] = log
