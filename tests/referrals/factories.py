@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
+from faker import Faker
 
 from referrals.models import ClinicianInvitation, Referral, ReferralLink
 from referrals.tokens import new_token_pair
@@ -49,7 +50,7 @@ class ReferralFactory(DjangoModelFactory):
     )
     practice = factory.SelfAttribute("clinician.practice")
     created_by = factory.SelfAttribute("clinician.user")
-    patient_name = factory.Faker("name", locale="en_GB")
+    patient_name = factory.LazyFunction(lambda: Faker("en_GB").name().replace("'", ""))
     email = factory.Sequence(lambda n: f"patient{n}@example.org")
     contact_agreed = True
     progress_consent = True
