@@ -83,10 +83,12 @@ def insert_rows(
     table = quote(meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One short statement for many rows, sent in a pipeline: psycopg would parse a
-            # long multi-row VALUES list anew every time.
-            sql = f"INSERT INTO {table} ({columns}) VALUES {one}{tail}"  # noqa: S608
-            cursor.executemany(sql, rows)
+            # One array per column, unnested into rows: a short statement whatever the
+            # number of rows (psycopg would parse a long VALUES list anew every time, and
+            # executemany sends a statement per row).
+            arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in model_fields)
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}){tail}"  # noqa: S608
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
             return
         # SQLite: multi-row VALUES, several times faster here than executemany.
         per_statement = max(1, SQLITE_MAX_PARAMS // len(fields))
