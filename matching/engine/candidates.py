@@ -22,6 +22,8 @@ class Candidates:
     edges: Edges
     tau: np.ndarray
     """tau[r] >= score of every feasible pair of recipient r that is not in `edges`."""
+    first: np.ndarray
+    """Per edge: among its recipient's best `first` or its supporter's best (see generate)."""
 
 
 def _rank_in_run(keys: np.ndarray) -> np.ndarray:
@@ -43,12 +45,12 @@ def _top(
     cc: np.ndarray,
     keep: int,
     ties: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Keep the `keep` entries of largest key per block row (ties to the lower supporter).
 
     rr are block-row positions, cc supporter lines. With `ties`, entries tied with the last
-    kept one are kept too. Returns recipients, supporters and values of the kept entries, and
-    per block row the largest key dropped (-inf if none was).
+    kept one are kept too. Returns recipients, supporters, values and ranks of the kept
+    entries, and per block row the largest key dropped (-inf if none was).
     """
     sup = ids[cc]
     # (row, -key, supporter) packed in 64 bits; keys are integers in (-2**24, 2**24).
@@ -66,7 +68,7 @@ def _top(
         kept |= key >= last[rr]
     cut = np.full(len(rows), -np.inf)
     np.maximum.at(cut, rr[~kept], key[~kept])
-    return rows[rr[kept]], sup[kept], values[kept], cut
+    return rows[rr[kept]], sup[kept], values[kept], rank[kept], cut
 
 
 _SUP, _VAL = np.uint64(44), np.uint64(20)
@@ -144,8 +146,11 @@ def _top_keys(keys: np.ndarray, size: int) -> np.ndarray:
     return keys[_rank_in_run(keys >> _SUP) < size]
 
 
-def select_top(k: int, ties: bool = False, supporters: _SupporterTop | None = None):  # noqa: ANN201
-    """Return a block visitor keeping the top k positive pairs of every recipient."""
+def select_top(  # noqa: ANN201
+    k: int, ties: bool = False, supporters: _SupporterTop | None = None, first: int | None = None
+):
+    """Return a block visitor keeping the top k positive pairs of every recipient; those
+    ranked below `first` are packed as reserve."""
 
     def visit(rows: np.ndarray, ids: np.ndarray, scores: np.ndarray):  # noqa: ANN202
         width, b = scores.shape
@@ -161,11 +166,12 @@ def select_top(k: int, ties: bool = False, supporters: _SupporterTop | None = No
         hit = np.flatnonzero(scores >= thr[None, :])
         cc, rr = np.divmod(hit, b)
         values = scores.ravel()[hit]
-        ri, si, w, cut = _top(rows, ids, values, values, rr, cc, k, ties)
+        ri, si, w, rank, cut = _top(rows, ids, values, values, rr, cc, k, ties)
         tau = np.maximum(np.where(np.isfinite(cut), cut, thr - 1), 0)
         if supporters is not None:
             supporters.offer(rows, ids, scores)
-        return pack(ri, si, w), rows, tau.astype(np.int64)
+        reserve = None if first is None else rank >= first
+        return pack(ri, si, w, reserve), rows, tau.astype(np.int64)
 
     return visit
 
@@ -179,12 +185,14 @@ def generate(
     threads: int,
     ties: bool = False,
     per_supporter: int = 0,
+    first: int | None = None,
 ) -> Candidates:
     """Score rows against all given supporters; keep each row's top k (and ties) and each
-    supporter's top `per_supporter` recipients."""
+    supporter's top `per_supporter` recipients. `Candidates.first` flags each row's top
+    `first` and every supporter's candidates (all of them if `first` is None)."""
     n, m = kernel.problem.n_recipients, kernel.problem.n_supporters
     best = _SupporterTop(m, per_supporter) if per_supporter else None
-    parts = kernel.scan(rows, cols, select_top(k, ties, best), threads=threads)
+    parts = kernel.scan(rows, cols, select_top(k, ties, best, first), threads=threads)
     tau = np.zeros(n, dtype=np.int64)
     keys = []
     for pkeys, prow, ptau in parts:
@@ -195,7 +203,8 @@ def generate(
         keys.append(pack(*best.edges()))
     everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
     del keys
-    return Candidates(Edges.from_keys(everything), tau)
+    edges, flags = Edges.flagged(everything)
+    return Candidates(edges, tau, flags)
 
 
 @dataclass(frozen=True)
@@ -233,7 +242,7 @@ def price(
         hit = np.flatnonzero(gain > (u[block] - slack).astype(scores.dtype)[None, :])
         cc, rr = np.divmod(hit, len(block))
         values = scores[:n].ravel()[hit]
-        ri, si, w, _ = _top(block, ids, gain.ravel()[hit], values, rr, cc, per_row)
+        ri, si, w, _, _ = _top(block, ids, gain.ravel()[hit], values, rr, cc, per_row)
         return pack(ri, si, w), block, best
 
     parts = kernel.scan(rows, cols, visit, limits=limits, threads=threads)

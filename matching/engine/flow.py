@@ -26,14 +26,20 @@ class Edges:
 
     @classmethod
     def from_keys(cls, keys: np.ndarray) -> Edges:
-        """Build from packed keys (see pack), dropping non-positive weights and duplicates.
+        """Build from packed keys (see pack), dropping non-positive weights and duplicates."""
+        return cls.flagged(keys)[0]
+
+    @classmethod
+    def flagged(cls, keys: np.ndarray) -> tuple[Edges, np.ndarray]:
+        """Build from packed keys; also return, per edge, whether any copy was not in reserve.
 
         The keys array may be sorted in place; memory stays near twice its size.
         """
-        if len(keys) and not np.all(keys & _W_MASK):
-            keys = keys[(keys & _W_MASK) > 0]
+        if len(keys) and not np.all(keys & _W_BITS):
+            keys = keys[(keys & _W_BITS) > 0]
         keys.sort()
         if len(keys) > 1:
+            # Copies of a pair sort together, one outside the reserve (if any) first.
             pair = keys >> np.uint64(24)
             first = np.empty(len(keys), dtype=bool)
             first[0] = True
@@ -42,7 +48,8 @@ class Edges:
             keys = keys[first]
         ri = (keys >> np.uint64(44)).astype(np.int32)
         si = ((keys >> np.uint64(24)) & np.uint64((1 << 20) - 1)).astype(np.int32)
-        return cls(ri, si, (keys & _W_MASK).astype(np.int32))
+        w = (keys & _W_BITS).astype(np.int32)
+        return cls(ri, si, w), (keys & _RESERVE) == 0
 
     def __len__(self) -> int:
         return len(self.ri)
@@ -72,23 +79,28 @@ class Edges:
         return self.w[np.searchsorted(self.keys(), pair_keys(ri, si))].astype(np.int64)
 
 
-_W_MASK = np.uint64((1 << 24) - 1)
+_RESERVE = np.uint64(1 << 23)
+_W_BITS = np.uint64((1 << 23) - 1)
 
 
-def pack(ri: np.ndarray, si: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Pack pairs into uint64 keys recipient(20 bits) | supporter(20) | weight(24, clipped at 0).
+def pack(
+    ri: np.ndarray, si: np.ndarray, w: np.ndarray, reserve: np.ndarray | None = None
+) -> np.ndarray:
+    """Pack pairs into uint64 keys: recipient(20 bits) | supporter(20) | reserve(1) | weight(23).
 
     Sorting the keys sorts the pairs canonically; model.MAX_PEOPLE and scoring.MAX_UNITS
-    keep every field in range.
+    keep every field in range (weights are clipped to it, and at 0).
     """
     w = np.asarray(w)
-    if len(w) and (w.min() < 0 or w.max() > _W_MASK):
-        w = np.clip(w.astype(np.int64), 0, int(_W_MASK))
+    if len(w) and (w.min() < 0 or w.max() > _W_BITS):
+        w = np.clip(w.astype(np.int64), 0, int(_W_BITS))
     keys = np.asarray(ri).astype(np.uint64)
     keys <<= np.uint64(20)
     keys |= np.asarray(si).astype(np.uint64)
     keys <<= np.uint64(24)
     keys |= w.astype(np.uint64)
+    if reserve is not None:
+        keys |= np.asarray(reserve).astype(np.uint64) << np.uint64(23)
     return keys
 
 
@@ -103,9 +115,10 @@ def pair_keys(ri: np.ndarray, si: np.ndarray) -> np.ndarray:
 def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
     """Return the supporter index of every recipient (-1 if none) in a max-weight b-matching.
 
-    Every recipient sends one unit to the sink, either through a supporter (cost -weight) or
-    through a bypass arc of cost 0, so leaving someone unmatched is always allowed and only
-    positive-weight pairs are worth taking: the min cost is minus the maximum total weight.
+    A min-cost circulation: source -> recipient (capacity 1), recipient -> supporter (cost
+    -weight), supporter -> sink (its capacity) and sink -> source, all supplies zero. Only the
+    pair arcs cost anything, so the cheapest circulation takes exactly the set of pairs of
+    maximum total weight; nobody has to be matched, and pairs of weight <= 0 never are.
     Only people with at least one edge become nodes.
     """
     match = np.full(n_recipients, -1, dtype=np.int64)
@@ -114,23 +127,21 @@ def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
     rec = np.unique(edges.ri)
     sup = np.unique(edges.si)
     n, m = len(rec), len(sup)
-    r_node = np.searchsorted(rec, edges.ri)
-    s_node = n + np.searchsorted(sup, edges.si)
-    sink = n + m
+    source, sink = n + m, n + m + 1
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        r_node, s_node, np.ones(len(edges), np.int64), -edges.w.astype(np.int64)
+        np.searchsorted(rec, edges.ri),
+        n + np.searchsorted(sup, edges.si),
+        np.ones(len(edges), np.int64),
+        -edges.w.astype(np.int64),
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.full(n, source), np.arange(n), np.ones(n, np.int64), np.zeros(n, np.int64)
     )
     flow.add_arcs_with_capacity_and_unit_cost(
         np.arange(n, n + m), np.full(m, sink), capacity[sup].astype(np.int64), np.zeros(m, np.int64)
     )
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n), np.full(n, sink), np.ones(n, np.int64), np.zeros(n, np.int64)
-    )
-    supplies = np.zeros(n + m + 1, dtype=np.int64)
-    supplies[:n] = 1
-    supplies[sink] = -n
-    flow.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int64), supplies)
+    flow.add_arc_with_capacity_and_unit_cost(sink, source, n, 0)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min cost flow failed with status {status}")

@@ -22,7 +22,7 @@ from .scoring import UnitWeights
 
 CHUNK = 64
 """Score rows are padded to a multiple of CHUNK columns (see candidates.select_top)."""
-BLOCK_ROWS = 128
+BLOCK_ROWS = 256
 TILE_COLS = 512
 INFEASIBLE = -1.0
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import flow
 from .blas import release_free_memory, single_threaded_blas
-from .candidates import Candidates, _rank_in_run, generate, price
+from .candidates import Candidates, generate, price
 from .constraints import HARD_CONSTRAINTS, checks
 from .kernel import Kernel
 from .model import Problem
@@ -192,7 +192,13 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     active = np.flatnonzero(pins.capacity > 0)
     cols = kernel.columns(active)
     cands = generate(
-        kernel, cols, pins.free_rows, cfg.k, threads=threads, per_supporter=cfg.per_supporter
+        kernel,
+        cols,
+        pins.free_rows,
+        cfg.k,
+        threads=threads,
+        per_supporter=cfg.per_supporter,
+        first=cfg.flow_k,
     )
     release_free_memory()
     stats: dict = {"candidates_s": time.perf_counter() - t0, "solve_s": 0.0, "pricing_s": 0.0}
@@ -200,8 +206,7 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     n, cap = problem.n_recipients, pins.capacity
     # The pool holds every pair found so far; the flow only sees the `work` part of it, and
     # pairs in reserve join when the duals say they pay.
-    pool = cands.edges
-    work = _best(pool, cfg.flow_k, cfg.per_supporter)
+    pool, work = cands.edges, cands.first
     near = units(cfg.keep)
     bound, rounds, solves = None, 0, 0
     while True:
@@ -244,18 +249,6 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     stats.update(rounds=rounds, solves=solves, edges=len(edges), seconds=time.perf_counter() - t0)
     stats["log"] = log
     return _result(problem, uw, pins, edges, assignment, bound, stats)
-
-
-def _best(pool: flow.Edges, per_row: int, per_supporter: int) -> np.ndarray:
-    """Mark each recipient's and each supporter's best pairs in the pool (ties to lower ids)."""
-    out = np.zeros(len(pool), dtype=bool)
-    inv = np.uint64((1 << 24) - 1) - pool.w.astype(np.uint64)
-    ri, si = pool.ri.astype(np.uint64), pool.si.astype(np.uint64)
-    for major, minor, size in ((ri, si, per_row), (si, ri, per_supporter)):
-        # (major, -weight, minor) packed in 64 bits: one sort ranks every group.
-        order = np.argsort((major << np.uint64(44)) | (inv << np.uint64(20)) | minor)
-        out[order[_rank_in_run(major[order]) < size]] = True
-    return out
 
 
 def _grow(
