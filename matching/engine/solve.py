@@ -290,7 +290,7 @@ def _certify(
     slack = units(cfg.slack)
     cols = kernel.columns(active, key=d.v)
     v_sorted = d.v[cols.ids]
-    reach = cands.tau[rows] - d.u[rows] + (slack if getattr(cfg, "reach_slack", True) else 0)
+    reach = cands.tau[rows] - d.u[rows] + slack
     limits = np.stack(
         [
             np.searchsorted(v_sorted[: cols.ip_start], reach),

@@ -41,7 +41,7 @@ EARTH_KM = 6371.0088
 STRICT = SolverConfig(
     k=1, per_supporter=1, flow_k=1, add_per_row=1, slack=0, keep=0, max_rounds=1000, threads=1
 )
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _subset(items: tuple[str, ...], min_size: int = 0) -> st.SearchStrategy[frozenset[str]]:
