@@ -29,7 +29,7 @@ class SolverConfig:
     """Candidates kept per recipient by the first scan (the pool)."""
     per_supporter: int = 20
     """Candidates kept per supporter (its best recipients) by the first scan."""
-    flow_k: int = 16
+    flow_k: int = 24
     """The first flow sees this many of each recipient's candidates (and every supporter's);
     the rest of the pool waits in reserve and joins when the duals say it pays."""
     add_per_row: int = 16
