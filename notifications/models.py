@@ -25,6 +25,12 @@ class Kind(models.TextChoices):
     BUDDY_NEWS = "buddy_news", _("News about buddy pairings")
     CHECKIN_NUDGE = "checkin_nudge", _("Buddy check-in reminders")
     COORDINATOR_DIGEST = "coordinator_digest", _("Daily summary for coordinators")
+    STAFF_ALERT = "staff_alert", _("Safety alerts about pairings, for coordinators")
+
+
+# Safeguarding alerts reach coordinators whatever they have muted: by e-mail and in the app
+# always, by text message if they allow texts at all.
+ALWAYS_ON_KINDS = frozenset({Kind.STAFF_ALERT.value})
 
 
 class Channel(models.TextChoices):
@@ -73,6 +79,8 @@ class NotificationPreference(models.Model):
         return f"Notification preference of person {self.user_id}"
 
     def wants(self, kind: str, channel: str) -> bool:
+        if kind in ALWAYS_ON_KINDS:
+            return channel != Channel.SMS or self.sms_enabled
         if kind in (self.muted_kinds or []):
             return False
         return {

@@ -50,6 +50,7 @@ from django.utils.translation import gettext as _
 
 from . import bulk, sms, sources
 from .models import (
+    ALWAYS_ON_KINDS,
     Channel,
     Delivery,
     DispatchMark,
@@ -180,24 +181,26 @@ def plan_digests(*, now: dt.datetime | None = None) -> int:
 
 def matching_notice_deliver(*, notice, now: dt.datetime | None = None) -> BatchResult:
     """Deliver one of the matching app's notices now, on the person's own channels (e-mail with
-    an unsubscribe link, text, the bell), once per notice and channel, as BUDDY_NEWS."""
+    an unsubscribe link, text, the bell), once per notice and channel: as BUDDY_NEWS, or as a
+    STAFF_ALERT that cannot be muted when it warns coordinators about a pairing."""
     now = now or timezone.now()
     user = notice.user
     pref = NotificationPreference.objects.filter(user=user).first()
     person = sources.Person(user.pk, user.email, user.phone)
+    kind = Kind.STAFF_ALERT if notice.audience == "staff" else Kind.BUDDY_NEWS
     rows = [
         sources.ledger_row(
-            key=f"buddy_news:{notice.pk}:{channel}",
+            key=f"{kind}:{notice.pk}:{channel}",
             user_id=user.pk,
             organisation_id=None,
-            kind=Kind.BUDDY_NEWS,
+            kind=kind,
             channel=channel,
             object_id=notice.pk,
             due_at=now,
             expires_at=now + dt.timedelta(days=7),
             now=now,
         )
-        for channel in sources.channels_for(person, pref, Kind.BUDDY_NEWS)
+        for channel in sources.channels_for(person, pref, kind)
     ]
     ledger_insert(rows)
     ids = list(
@@ -256,6 +259,9 @@ def _unsubscribe_url_pattern() -> str:
 
 
 def unsubscribe_url(*, user_id: int, kind: str) -> str:
+    if kind in ALWAYS_ON_KINDS:
+        # Nothing to unsubscribe from: link to the person's choices instead.
+        return f"{settings.SITE_URL}{reverse('notifications:preferences')}"
     token = unsubscribe_token(user_id=user_id, kind=kind)
     return _unsubscribe_url_pattern().replace("TOKEN", token)
 
@@ -302,11 +308,15 @@ def build_email(
         subject=message.title,
         body=text.replace(NAME_MARK, name).replace(UNSUBSCRIBE_MARK, unsubscribe),
         to=[user.email],
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "Message-ID": message_id(delivery.key),
-        },
+        headers=(
+            {"Message-ID": message_id(delivery.key)}
+            if delivery.kind in ALWAYS_ON_KINDS
+            else {
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                "Message-ID": message_id(delivery.key),
+            }
+        ),
     )
     email.attach_alternative(
         html.replace(NAME_MARK, escape(name)).replace(UNSUBSCRIBE_MARK, escape(unsubscribe)),
@@ -629,6 +639,8 @@ def unsubscribe(*, token: str) -> str:
     from accounts.models import User
 
     user_id, kind = unsubscribe_check(token=token)
+    if kind in ALWAYS_ON_KINDS:
+        raise BadUnsubscribeLink(_("Safety alerts cannot be turned off."))
     user = User.objects.filter(pk=user_id).first()
     if user is None:
         raise BadUnsubscribeLink(_("This link does not work. It may be too old."))

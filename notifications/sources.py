@@ -944,6 +944,7 @@ SOURCES = {
     Kind.COORDINATOR_DIGEST: CoordinatorDigestSource,
     Kind.PAIRING_PROPOSED: PairingSource,
     Kind.BUDDY_NEWS: MatchingNoticeSource,
+    Kind.STAFF_ALERT: MatchingNoticeSource,
     Kind.CHECKIN_NUDGE: CheckinNudgeSource,
 }
 

@@ -213,10 +213,15 @@ class Notice(models.Model):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
-        SKIPPED = "skipped", _("Skipped: no e-mail address")
+        SKIPPED = "skipped", _("Skipped: the person's account is closed")
+
+    class Audience(models.TextChoices):
+        MEMBER = "member", _("A person in the pairing")
+        STAFF = "staff", _("A coordinator (safety alert: cannot be muted)")
 
     key = models.CharField(max_length=120, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.MEMBER)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)

@@ -21,10 +21,16 @@ from ..models import Notice
 logger = logging.getLogger(__name__)
 
 
-def notice_queue(*, key: str, user: User, subject: str, body: str) -> Notice | None:
-    """Record a notice under `key` (a second call with the same key does nothing) and send it."""
+def notice_queue(
+    *, key: str, user: User, subject: str, body: str, audience: str = Notice.Audience.MEMBER
+) -> Notice | None:
+    """Record a notice under `key` (a second call with the same key does nothing) and send it.
+
+    Notices to coordinators (`audience` staff) are safety alerts that people cannot mute.
+    """
     notice, created = Notice.objects.get_or_create(
-        key=key[:120], defaults={"user": user, "subject": subject[:200], "body": body}
+        key=key[:120],
+        defaults={"user": user, "subject": subject[:200], "body": body, "audience": audience},
     )
     if not created:
         return None

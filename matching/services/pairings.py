@@ -23,6 +23,7 @@ from ..models import (
     ContactLog,
     MatchSettings,
     Message,
+    Notice,
     Pairing,
     Proposal,
     SupporterProfile,
@@ -75,6 +76,7 @@ def _tell_coordinators(pairing: Pairing, *, key: str, subject: str, body: str) -
             user=coordinator,
             subject=subject,
             body=f"{body}\n\n{_manage_url(pairing)}",
+            audience=Notice.Audience.STAFF,
         )
 
 

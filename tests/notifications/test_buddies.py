@@ -174,3 +174,26 @@ def test_it_skips_a_check_in_nudge_answered_in_the_meantime_or_muted(programme):
         services.send_batch(ids=batch, now=NOW)
     assert mail.outbox == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {"skipped"}
+
+
+def test_coordinators_get_concern_alerts_even_if_they_muted_buddy_news(
+    programme, coordinator, django_capture_on_commit_callbacks
+):
+    pairing = make_pairing(programme, "active")
+    recipient, _supporter = _people(pairing)
+    NotificationPreference.objects.create(
+        user=coordinator, muted_kinds=["buddy_news", "staff_alert"], in_app_enabled=False
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        pairing_services.concern_report(user=recipient, pairing=pairing, text="Worried")
+    alerts = [m for m in mail.outbox if m.to == [coordinator.email]]
+    assert len(alerts) == 1
+    assert "List-Unsubscribe" not in alerts[0].extra_headers
+    assert Notification.objects.filter(user=coordinator, kind="staff_alert").exists()
+    assert Notice.objects.get(user=coordinator).audience == "staff"
+
+
+def test_safety_alerts_cannot_be_unsubscribed():
+    token = services.unsubscribe_token(user_id=1, kind="staff_alert")
+    with pytest.raises(services.BadUnsubscribeLink):
+        services.unsubscribe(token=token)
