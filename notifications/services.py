@@ -521,7 +521,7 @@ def _send_outgoing(items, *, token: str, now, result: BatchResult) -> tuple[list
     A text is marked sent at once; e-mails every NOTIFICATIONS_SENT_FLUSH_EVERY (the rest by
     the caller, with the batch's other changes). See the module's docstring for why.
     """
-    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 100)
+    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
     unmarked: list[int] = []
     failures: list[tuple[Delivery, Exception]] = []
     connection = None

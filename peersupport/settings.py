@@ -327,9 +327,12 @@ NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 200)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
 # E-mails are marked sent every this many (texts one by one): a worker that dies can send at
 # most this many e-mails twice, each with the first copy's Message-ID (notifications/services.py).
-NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 100)
+# 1 keeps that window to the single message in flight; raise it only behind a provider that
+# drops repeated Message-IDs.
+NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
 if EMAIL_BACKEND.startswith("anymail."):
-    # For example EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and ANYMAIL_POSTMARK_SERVER_TOKEN.
+    # For example EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and
+    # ANYMAIL_POSTMARK_SERVER_TOKEN.
     ANYMAIL = {
         key.removeprefix("ANYMAIL_"): value
         for key, value in os.environ.items()
