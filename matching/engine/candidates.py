@@ -13,6 +13,7 @@ import numpy as np
 
 from .flow import Edges, pack
 from .kernel import CHUNK, Kernel, _Columns
+from .scoring import unshared_bound
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,8 @@ class Candidates:
     """tau[r] >= score of every feasible pair of recipient r that is not in `edges`."""
     first: np.ndarray
     """Per edge: among its recipient's best `first` or its supporter's best (see generate)."""
+    scanned_in_full: int = 0
+    """Recipients scored against every supporter (the others only against shared conditions)."""
 
 
 def _rank_in_run(keys: np.ndarray) -> np.ndarray:
@@ -118,8 +121,8 @@ class _SupporterTop:
         key |= rows[col].astype(np.uint64)
         state["new"].append(key)
         state["count"] += len(key)
-        # Compacting when the entries have doubled raises the floors at a bounded cost.
-        if state["count"] > max(1 << 16, len(state["kept"])):
+        # Compacting when the entries have tripled raises the floors at a bounded cost.
+        if state["count"] > max(1 << 17, 2 * len(state["kept"])):
             self._compact(state)
 
     def _compact(self, state: dict) -> None:
@@ -142,22 +145,35 @@ class _SupporterTop:
 
 def _top_keys(keys: np.ndarray, size: int) -> np.ndarray:
     """Sort keys and keep the first `size` of every supporter."""
-    keys = np.sort(keys, kind="stable")
+    keys = np.sort(keys)
+    if len(keys) > 1:
+        # The same pair can be offered twice (once per shared condition): count it once.
+        fresh = np.empty(len(keys), dtype=bool)
+        fresh[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+        keys = keys[fresh]
     return keys[_rank_in_run(keys >> _SUP) < size]
 
 
 def select_top(  # noqa: ANN201
-    k: int, ties: bool = False, supporters: _SupporterTop | None = None, first: int | None = None
+    k: int,
+    ties: bool = False,
+    supporters: _SupporterTop | None = None,
+    first: int | None = None,
+    ranked: bool = False,
 ):
     """Return a block visitor keeping the top k positive pairs of every recipient; those
-    ranked below `first` are packed as reserve."""
+    ranked below `first` are packed as reserve. With `ranked`, pairs come as rank keys."""
 
     def visit(rows: np.ndarray, ids: np.ndarray, scores: np.ndarray):  # noqa: ANN202
         width, b = scores.shape
-        groups = width // CHUNK
+        chunk = CHUNK
+        while chunk > 1 and width // chunk <= k:
+            chunk //= 2
+        groups = width // chunk
         # Each recipient's scores split into `groups` strided groups; the k-th largest group
         # maximum is a threshold that at least k entries reach, found without a full sort.
-        gmax = scores.reshape(CHUNK, groups, b).max(axis=0)
+        gmax = scores.reshape(chunk, groups, b).max(axis=0)
         if groups > k:
             thr = np.partition(gmax, groups - k, axis=0)[groups - k]
         else:
@@ -170,10 +186,23 @@ def select_top(  # noqa: ANN201
         tau = np.maximum(np.where(np.isfinite(cut), cut, thr - 1), 0)
         if supporters is not None:
             supporters.offer(rows, ids, scores)
+        if ranked:
+            return rank_keys(ri, si, w), rows, tau.astype(np.int64)
         reserve = None if first is None else rank >= first
         return pack(ri, si, w, reserve), rows, tau.astype(np.int64)
 
     return visit
+
+
+_W23 = (1 << 23) - 1
+
+
+def rank_keys(ri: np.ndarray, si: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Pack pairs as uint64 keys (recipient, -score, supporter) so that sorting ranks them."""
+    keys = np.asarray(ri).astype(np.uint64) << np.uint64(44)
+    keys |= (_W23 - np.asarray(w).astype(np.int64)).astype(np.uint64) << np.uint64(20)
+    keys |= np.asarray(si).astype(np.uint64)
+    return keys
 
 
 def generate(
@@ -187,24 +216,98 @@ def generate(
     per_supporter: int = 0,
     first: int | None = None,
 ) -> Candidates:
-    """Score rows against all given supporters; keep each row's top k (and ties) and each
+    """Score rows against the given supporters; keep each row's top k (and ties) and each
     supporter's top `per_supporter` recipients. `Candidates.first` flags each row's top
-    `first` and every supporter's candidates (all of them if `first` is None)."""
+    `first` and every supporter's candidates (all of them if `first` is None).
+
+    Without ties, rows are first scored only against supporters sharing a condition with
+    them; a row is scanned in full only if a pair sharing no condition could still reach its
+    top k (see scoring.unshared_bound), and otherwise that bound joins its tau.
+    """
     n, m = kernel.problem.n_recipients, kernel.problem.n_supporters
+    rows = np.asarray(rows, dtype=np.int64)
     best = _SupporterTop(m, per_supporter) if per_supporter else None
-    parts = kernel.scan(rows, cols, select_top(k, ties, best, first), threads=threads)
+    visit = select_top(k, ties, best, first)
     tau = np.zeros(n, dtype=np.int64)
-    keys = []
-    for pkeys, prow, ptau in parts:
+    keys: list[np.ndarray] = []
+    full = rows
+    if not ties and len(rows):
+        shared_keys, full = _shared_first(kernel, cols, rows, k, best, tau, threads, first)
+        keys.append(shared_keys)
+    for pkeys, prow, ptau in kernel.scan(full, cols, visit, threads=threads):
         keys.append(pkeys)
         tau[prow] = ptau
-    del parts
     if best is not None:
         keys.append(pack(*best.edges()))
     everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
     del keys
     edges, flags = Edges.flagged(everything)
-    return Candidates(edges, tau, flags)
+    return Candidates(edges, tau, flags, len(full))
+
+
+def _shared_first(
+    kernel: Kernel,
+    cols: _Columns,
+    rows: np.ndarray,
+    k: int,
+    best: _SupporterTop | None,
+    tau: np.ndarray,
+    threads: int,
+    first: int | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score rows against supporters sharing a condition, one condition at a time.
+
+    Returns the packed top-k of the rows this settles (their tau filled in) and the rows
+    that still need a full scan.
+    """
+    problem = kernel.problem
+    visit = select_top(k, supporters=best, ranked=True)
+    r_cond, s_cond = problem.recipients.conditions, problem.supporters.conditions
+    active = cols.ids
+    parts_keys, cuts_rows, cuts = [], [], []
+    bits = int(np.bitwise_or.reduce(r_cond[rows])) if len(rows) else 0
+    for c in range(bits.bit_length()):
+        bit = np.uint64(1 << c)
+        group_rows = rows[(r_cond[rows] & bit) != 0]
+        group_cols = active[(s_cond[active] & bit) != 0]
+        if len(group_rows) == 0 or len(group_cols) == 0:
+            continue
+        sub = kernel.columns(group_cols)
+        for pkeys, prow, ptau in kernel.scan(group_rows, sub, visit, threads=threads):
+            parts_keys.append(pkeys)
+            cuts_rows.append(prow)
+            cuts.append(ptau)
+    n = problem.n_recipients
+    group_cut = np.zeros(n, dtype=np.int64)
+    if cuts:
+        np.maximum.at(group_cut, np.concatenate(cuts_rows), np.concatenate(cuts))
+    # Merge the groups: one sort ranks every row; a pair sharing two conditions was seen
+    # twice, and its copies sort side by side.
+    keys = np.concatenate(parts_keys) if parts_keys else np.empty(0, np.uint64)
+    del parts_keys
+    keys.sort()
+    if len(keys) > 1:
+        fresh = np.empty(len(keys), dtype=bool)
+        fresh[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
+        keys = keys[fresh]
+    ri = (keys >> np.uint64(44)).astype(np.int32)
+    w = (_W23 - ((keys >> np.uint64(20)) & np.uint64(_W23)).astype(np.int64)).astype(np.int32)
+    si = (keys & np.uint64((1 << 20) - 1)).astype(np.int32)
+    del keys
+    rank = _rank_in_run(ri)
+    kth = np.zeros(n, dtype=np.int64)
+    kth[ri[rank == k - 1]] = w[rank == k - 1]
+    cut = group_cut.copy()
+    np.maximum.at(cut, ri[rank >= k], w[rank >= k])
+    bound = unshared_bound(problem, kernel.uw)
+    # Settled: k shared pairs all beating anything unshared, so the top k are all shared.
+    settled = np.zeros(n, dtype=bool)
+    settled[rows] = kth[rows] > bound[rows]
+    tau[settled] = np.maximum(cut[settled], bound[settled])
+    keep = (rank < k) & settled[ri]
+    reserve = None if first is None else rank[keep] >= first
+    return pack(ri[keep], si[keep], w[keep], reserve), rows[~settled[rows]]
 
 
 @dataclass(frozen=True)

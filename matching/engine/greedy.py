@@ -35,17 +35,20 @@ def greedy(problem: Problem, *, k: int = 16, threads: int = 0) -> MatchResult:
     bound, their rows are rescanned against supporters that still have places, so no pair
     is ever skipped out of order.
     """
-    with single_threaded_blas():
-        return _greedy(problem, k, threads or default_threads())
+    kernel = Kernel(problem, unit_weights(problem))
+    try:
+        with single_threaded_blas():
+            return _greedy(problem, kernel, k, threads or default_threads())
+    finally:
+        kernel.close()
 
 
-def _greedy(problem: Problem, k: int, threads: int) -> MatchResult:
+def _greedy(problem: Problem, kernel: Kernel, k: int, threads: int) -> MatchResult:
     t0 = time.perf_counter()
-    uw = unit_weights(problem)
+    uw = kernel.uw
     pins = resolve_pins(problem, uw)
     left = pins.capacity.copy()
     n = problem.n_recipients
-    kernel = Kernel(problem, uw)
     match = np.full(n, -1, dtype=np.int64)
     lists: dict[int, list[tuple[int, int]]] = {}
     bound = np.zeros(n, dtype=np.int64)

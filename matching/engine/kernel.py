@@ -131,6 +131,7 @@ class Kernel:
             (float(t), dt(d)) for t, d in zip(uw.closeness_dot, steps, strict=True) if d
         ]
         self._ws = _Workspace()
+        self._executor: ThreadPoolExecutor | None = None
 
     def _linear_features(self) -> tuple[np.ndarray, np.ndarray]:
         """Build features whose dot product is caring situation + age + format + constants.
@@ -259,8 +260,20 @@ class Kernel:
 
         if threads <= 1 or len(starts) <= 1:
             return [work(i) for i in starts]
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            return list(pool.map(work, starts))
+        return list(self._pool(threads).map(work, starts))
+
+    def _pool(self, threads: int) -> ThreadPoolExecutor:
+        """One pool per kernel, so workers (and their scratch buffers) are reused."""
+        if self._executor is None or self._executor._max_workers != threads:
+            self.close()
+            self._executor = ThreadPoolExecutor(max_workers=threads)
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the worker threads, if any."""
+        if self._executor is not None:
+            self._executor.shutdown()
+            self._executor = None
 
     def _const(self, value: float, n: int) -> np.ndarray:
         """A (1, n) row of a constant; broadcasting it is much faster than a scalar in minimum."""

@@ -118,6 +118,26 @@ def _unit_weights(problem: Problem) -> UnitWeights:
     )
 
 
+def unshared_bound(problem: Problem, uw: UnitWeights) -> np.ndarray:
+    """Per recipient, the most any pair sharing no condition with them can score.
+
+    Every criterion but the condition is bounded by the recipient's own side alone.
+    """
+    r = problem.recipients
+    located = np.isfinite(r.xyz[:, 0]) & ((r.formats & IN_PERSON) != 0)
+    close = int(uw.closeness_units.max()) if len(uw.closeness_units) else 0
+    return (
+        uw.compatible
+        + uw.waiting
+        + np.minimum(_popcount(r.experiences), uw.max_experiences) * uw.experience
+        + np.where(r.role != 0, uw.caring_situation, 0)
+        + np.where(r.age_band >= 0, np.maximum(uw.same_age_band, uw.adjacent_age_band), 0)
+        + np.minimum(_popcount(r.availability), uw.max_slots) * uw.slot
+        + np.where(r.preferred_format != 0, uw.preferred_format, 0)
+        + np.where(located, close, 0)
+    )
+
+
 def _popcount(a: np.ndarray) -> np.ndarray:
     return np.bitwise_count(a).astype(np.int64)
 

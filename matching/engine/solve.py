@@ -29,7 +29,7 @@ class SolverConfig:
     """Candidates kept per recipient by the first scan (the pool)."""
     per_supporter: int = 20
     """Candidates kept per supporter (its best recipients) by the first scan."""
-    flow_k: int = 24
+    flow_k: int = 16
     """The first flow sees this many of each recipient's candidates (and every supporter's);
     the rest of the pool waits in reserve and joins when the duals say it pays."""
     add_per_row: int = 16
@@ -184,11 +184,18 @@ def match(problem: Problem, config: SolverConfig | None = None) -> MatchResult:
 
 
 def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
+    kernel = Kernel(problem, unit_weights(problem))
+    try:
+        return _run(problem, cfg, kernel)
+    finally:
+        kernel.close()
+
+
+def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
     threads = cfg.threads or default_threads()
     t0 = time.perf_counter()
-    uw = unit_weights(problem)
+    uw = kernel.uw
     pins = resolve_pins(problem, uw)
-    kernel = Kernel(problem, uw)
     active = np.flatnonzero(pins.capacity > 0)
     cols = kernel.columns(active)
     cands = generate(
@@ -202,7 +209,10 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
     )
     release_free_memory()
     stats: dict = {"candidates_s": time.perf_counter() - t0, "solve_s": 0.0, "pricing_s": 0.0}
-    log: list[str] = [f"scan {time.perf_counter() - t0:.2f}s pool {len(cands.edges)}"]
+    log: list[str] = [
+        f"scan {time.perf_counter() - t0:.2f}s pool {len(cands.edges)} "
+        f"(full rows {cands.scanned_in_full})"
+    ]
     n, cap = problem.n_recipients, pins.capacity
     # The pool holds every pair found so far; the flow only sees the `work` part of it, and
     # pairs in reserve join when the duals say they pay.
