@@ -24,6 +24,7 @@ from matching.engine import (
     slots,
 )
 from matching.engine import kernel as kernel_module
+from matching.engine.candidates import generate
 from matching.engine.constraints import feasible
 from matching.engine.exact import brute_force_total, exact, full_edges
 from matching.engine.explain import explain_unmatched
@@ -305,6 +306,32 @@ def test_it_scores_and_filters_pairs_the_same_in_the_fast_kernel_and_pair_by_pai
         for r, s, allowed in zip(ri, si, ok, strict=True):
             rid, sid = int(problem.recipients.ids[r]), int(problem.supporters.ids[s])
             assert allowed == _allowed(recipients[rid], supporters[sid], scenario)
+
+
+@FAST
+@given(scenarios(max_recipients=20, max_supporters=12), st.integers(1, 3))
+def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int) -> None:
+    problem = _problem(scenario)
+    uw = unit_weights(problem)
+    kernel = Kernel(problem, uw)
+    cols = kernel.columns(np.arange(problem.n_supporters))
+    cands = generate(kernel, cols, np.arange(problem.n_recipients), k, threads=1, per_supporter=1)
+    full = full_edges(problem)
+    kept = set(zip(cands.edges.ri.tolist(), cands.edges.si.tolist(), strict=True))
+    for r, s, w in zip(full.ri.tolist(), full.si.tolist(), full.w.tolist(), strict=True):
+        if (r, s) not in kept:
+            assert w <= cands.tau[r]
+    weight = {(r, s): w for r, s, w in zip(full.ri.tolist(), full.si.tolist(), full.w.tolist())}
+    for r, s, w in zip(cands.edges.ri.tolist(), cands.edges.si.tolist(), cands.edges.w.tolist()):
+        assert weight[(r, s)] == w
+    every: dict[int, list[int]] = {}
+    for (r, _), w in weight.items():
+        every.setdefault(r, []).append(w)
+    found: dict[int, list[int]] = {}
+    for r, s in kept:
+        found.setdefault(r, []).append(weight[(r, s)])
+    for r, ws in every.items():
+        assert sorted(found.get(r, []), reverse=True)[:k] == sorted(ws, reverse=True)[:k]
 
 
 def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
