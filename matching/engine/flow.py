@@ -30,14 +30,15 @@ class Edges:
         return cls.flagged(keys)[0]
 
     @classmethod
-    def flagged(cls, keys: np.ndarray) -> tuple[Edges, np.ndarray]:
+    def flagged(cls, keys: np.ndarray, runs: bool = False) -> tuple[Edges, np.ndarray]:
         """Build from packed keys; also return, per edge, whether any copy was not in reserve.
 
-        The keys array may be sorted in place; memory stays near twice its size.
+        The keys array may be sorted in place; memory stays near twice its size. With `runs`
+        the keys are a few sorted runs, which a merge sort joins in linear time.
         """
         if len(keys) and not np.all(keys & _W_BITS):
             keys = keys[(keys & _W_BITS) > 0]
-        keys.sort()
+        keys.sort(kind="stable" if runs else None)
         if len(keys) > 1:
             # Copies of a pair sort together, one outside the reserve (if any) first.
             pair = keys >> np.uint64(24)
@@ -64,7 +65,7 @@ class Edges:
 
     def merge(self, other: Edges) -> Edges:
         """Return the union of two edge sets."""
-        return Edges.from_keys(np.concatenate([self.packed(), other.packed()]))
+        return Edges.flagged(np.concatenate([self.packed(), other.packed()]), runs=True)[0]
 
     def packed(self) -> np.ndarray:
         """Return the edges as packed keys (see pack), in order."""
@@ -112,7 +113,9 @@ def pair_keys(ri: np.ndarray, si: np.ndarray) -> np.ndarray:
     return keys
 
 
-def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
+def solve(
+    edges: Edges, n_recipients: int, capacity: np.ndarray, hint: Duals | None = None
+) -> np.ndarray:
     """Return the supporter index of every recipient (-1 if none) in a max-weight b-matching.
 
     A min-cost circulation: source -> recipient (capacity 1), recipient -> supporter (cost
@@ -120,26 +123,32 @@ def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
     pair arcs cost anything, so the cheapest circulation takes exactly the set of pairs of
     maximum total weight; nobody has to be matched, and pairs of weight <= 0 never are.
     Only people with at least one edge become nodes.
+
+    A `hint` (duals of a similar problem) shifts every arc cost by node potentials (recipient
+    u, supporter -v): each circulation's cost is unchanged, but the solver starts closer to
+    optimal.
     """
     match = np.full(n_recipients, -1, dtype=np.int64)
     if len(edges) == 0 or n_recipients == 0:
         return match
-    rec = np.unique(edges.ri)
-    sup = np.unique(edges.si)
+    r_node, rec = _compact(edges.ri, n_recipients)
+    s_node, sup = _compact(edges.si, len(capacity))
     n, m = len(rec), len(sup)
     source, sink = n + m, n + m + 1
+    u = np.zeros(n, np.int64) if hint is None else hint.u[rec]
+    v = np.zeros(m, np.int64) if hint is None else hint.v[sup]
+    cost = -edges.w.astype(np.int64)
+    if hint is not None:
+        cost += hint.u[edges.ri] + hint.v[edges.si]
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.searchsorted(rec, edges.ri),
-        n + np.searchsorted(sup, edges.si),
-        np.ones(len(edges), np.int64),
-        -edges.w.astype(np.int64),
+        r_node, n + s_node, np.ones(len(edges), np.int64), cost
     )
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.full(n, source), np.arange(n), np.ones(n, np.int64), np.zeros(n, np.int64)
+        np.full(n, source), np.arange(n), np.ones(n, np.int64), -u
     )
     flow.add_arcs_with_capacity_and_unit_cost(
-        np.arange(n, n + m), np.full(m, sink), capacity[sup].astype(np.int64), np.zeros(m, np.int64)
+        np.arange(n, n + m), np.full(m, sink), capacity[sup].astype(np.int64), -v
     )
     flow.add_arc_with_capacity_and_unit_cost(sink, source, n, 0)
     status = flow.solve()
@@ -148,6 +157,13 @@ def solve(edges: Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
     used = flow.flows(np.arange(len(edges), dtype=np.int64)) > 0
     match[edges.ri[used]] = edges.si[used]
     return match
+
+
+def _compact(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Number the distinct ids 0.. in order; return each id's number and the distinct ids."""
+    present = np.bincount(ids, minlength=size) > 0
+    number = np.cumsum(present) - 1
+    return number[ids], np.flatnonzero(present)
 
 
 @dataclass(frozen=True)

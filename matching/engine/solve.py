@@ -218,14 +218,14 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
     # pairs in reserve join when the duals say they pay.
     pool, work = cands.edges, cands.first
     near = units(cfg.keep)
-    bound, rounds, solves = None, 0, 0
+    bound, rounds, solves, d = None, 0, 0, None
     while True:
         rounds += 1
         inner = 0
         while True:
             t1 = time.perf_counter()
             edges = pool.subset(work)
-            assignment = flow.solve(edges, n, cap)
+            assignment = flow.solve(edges, n, cap, hint=d)
             solves += 1
             stats["solve_s"] += time.perf_counter() - t1
             log.append(f"flow {len(edges)} edges {time.perf_counter() - t1:.2f}s")
