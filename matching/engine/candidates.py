@@ -12,8 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .flow import Edges, pack
-from .kernel import CHUNK, Kernel, _Columns
+from .kernel import CHUNK, Kernel, Visit, _Columns
 from .scoring import unshared_bound
+
+Found = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""What a block visitor returns: packed pairs, the block's rows and one number per row."""
 
 
 @dataclass(frozen=True)
@@ -155,17 +158,17 @@ def _top_keys(keys: np.ndarray, size: int) -> np.ndarray:
     return keys[_rank_in_run(keys >> _SUP) < size]
 
 
-def select_top(  # noqa: ANN201
+def select_top(
     k: int,
     ties: bool = False,
     supporters: _SupporterTop | None = None,
     first: int | None = None,
     ranked: bool = False,
-):
+) -> Visit:
     """Return a block visitor keeping the top k positive pairs of every recipient; those
     ranked below `first` are packed as reserve. With `ranked`, pairs come as rank keys."""
 
-    def visit(rows: np.ndarray, ids: np.ndarray, scores: np.ndarray):  # noqa: ANN202
+    def visit(rows: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> Found:
         width, b = scores.shape
         chunk = CHUNK
         while chunk > 1 and width // chunk <= k:
@@ -338,7 +341,7 @@ def price(
     pairs that are about to pay, which saves re-solves as the duals move.
     """
 
-    def visit(block: np.ndarray, ids: np.ndarray, scores: np.ndarray):  # noqa: ANN202
+    def visit(block: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> Found:
         n = len(ids)
         gain = scores[:n] - v[ids].astype(scores.dtype)[:, None]
         best = gain.max(axis=0) if n else np.full(len(block), -1.0)

@@ -12,7 +12,7 @@ from .blas import single_threaded_blas
 from .candidates import generate
 from .kernel import Kernel
 from .model import Problem
-from .scoring import unit_weights
+from .scoring import UnitWeights, scores, unit_weights
 from .solve import MatchResult, _result, default_threads, resolve_pins
 
 
@@ -108,7 +108,5 @@ def _greedy(problem: Problem, kernel: Kernel, k: int, threads: int) -> MatchResu
     return result
 
 
-def _scored(problem: Problem, uw, edges: flow.Edges) -> flow.Edges:  # noqa: ANN001
-    from .scoring import scores
-
-    return flow.Edges(edges.ri, edges.si, scores(problem, uw, edges.ri, edges.si))
+def _scored(problem: Problem, uw: UnitWeights, edges: flow.Edges) -> flow.Edges:
+    return flow.Edges(edges.ri, edges.si, scores(problem, uw, edges.ri, edges.si).astype(np.int32))

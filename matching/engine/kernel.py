@@ -21,7 +21,7 @@ from .model import FORMATS, IN_PERSON, N_SLOTS, Problem
 from .scoring import UnitWeights
 
 CHUNK = 64
-"""Score rows are padded to a multiple of CHUNK columns (see candidates.select_top)."""
+"""Full scans are padded to a multiple of CHUNK supporters (see candidates.select_top)."""
 BLOCK_ROWS = 256
 TILE_COLS = 512
 INFEASIBLE = -1.0
@@ -37,6 +37,7 @@ def bit_matrix(masks: np.ndarray, nbits: int, dtype: type = np.float32) -> np.nd
 
 
 def _nbits(*masks: np.ndarray) -> int:
+    """Return how many low bits the masks use (at least 1)."""
     top = 0
     for m in masks:
         if len(m):
@@ -47,11 +48,8 @@ def _nbits(*masks: np.ndarray) -> int:
 def _narrow(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Store two mask arrays in the narrowest unsigned type that holds their bits."""
     bits = _nbits(a, b)
-    dt = (
-        next(t for t, n in ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32)) if bits <= n)
-        if bits <= 32
-        else np.uint64
-    )
+    widths = ((np.uint8, 8), (np.uint16, 16), (np.uint32, 32), (np.uint64, 64))
+    dt = next(t for t, n in widths if bits <= n)
     return a.astype(dt), b.astype(dt)
 
 

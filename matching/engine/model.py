@@ -259,7 +259,9 @@ def supporter_arrays(**columns: object) -> SupporterArrays:
     return SupporterArrays(**{k: _column(columns[k], t) for k, t in _SUPPORTER_DTYPES.items()})
 
 
-def _take(arrays: RecipientArrays | SupporterArrays, order: np.ndarray):  # noqa: ANN202
+def _take(
+    arrays: RecipientArrays | SupporterArrays, order: np.ndarray
+) -> RecipientArrays | SupporterArrays:
     return type(arrays)(**{k: np.ascontiguousarray(v[order]) for k, v in arrays.__dict__.items()})
 
 

@@ -10,7 +10,6 @@ from .constraints import checks, cos_of_km, dots
 from .model import (
     DAYS,
     EARTH_RADIUS_KM,
-    FORMAT_BIT,
     FORMATS,
     IN_PERSON,
     PARTS_OF_DAY,
@@ -64,7 +63,10 @@ class UnitWeights:
 
     def max_score(self) -> int:
         """Return an upper bound on any pair's score."""
-        top = lambda a: int(a.max()) if len(a) else 0  # noqa: E731
+
+        def top(a: np.ndarray) -> int:
+            return int(a.max()) if len(a) else 0
+
         return (
             self.compatible
             + top(self.condition)
@@ -317,16 +319,3 @@ def _km(problem: Problem, i: int, j: int) -> float:
     """Return the great-circle distance of a pair in km (NaN if a location is unknown)."""
     d = float(np.dot(problem.recipients.xyz[i], problem.supporters.xyz[j]))
     return float(np.arccos(np.clip(d, -1.0, 1.0)) * EARTH_RADIUS_KM)
-
-
-__all__ = [
-    "FORMAT_BIT",
-    "SCALE",
-    "Breakdown",
-    "Criterion",
-    "UnitWeights",
-    "breakdown",
-    "components",
-    "scores",
-    "unit_weights",
-]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from hypothesis import strategies as st
 
 from matching.engine import (
     FORMATS,
+    MatchResult,
+    Problem,
     Recipient,
     Rules,
     SolverConfig,
@@ -139,7 +142,7 @@ def scenarios(draw: st.DrawFn, max_recipients: int = 12, max_supporters: int = 8
     }
 
 
-def _problem(s: dict):  # noqa: ANN202
+def _problem(s: dict) -> Problem:
     return build_problem(
         s["recipients"],
         s["supporters"],
@@ -175,7 +178,7 @@ def _allowed(r: Recipient, s: Supporter, scenario: dict) -> bool:
     return (r.id, s.id) not in set(scenario["forbidden"])
 
 
-def _assert_valid(result, scenario: dict) -> None:  # noqa: ANN001
+def _assert_valid(result: MatchResult, scenario: dict) -> None:
     recipients = {r.id: r for r in scenario["recipients"]}
     supporters = {s.id: s for s in scenario["supporters"]}
     seen = [p.recipient_id for p in result.pairs]
@@ -421,7 +424,7 @@ def _seeded_scenario(n: int, m: int, seed: int) -> dict:
 EVENINGS = slots(("Mon", "evening"), ("Wed", "evening"), ("Fri", "evening"))
 
 
-def _person(cls: type, pid: int, **fields: object):  # noqa: ANN202
+def _person(cls: type, pid: int, **fields: object) -> Any:
     base = {
         "languages": frozenset({"en"}),
         "formats": frozenset({"phone"}),
