@@ -46,7 +46,6 @@ def _top(
     rows: np.ndarray,
     ids: np.ndarray,
     key: np.ndarray,
-    values: np.ndarray,
     rr: np.ndarray,
     cc: np.ndarray,
     keep: int,
@@ -54,17 +53,19 @@ def _top(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Keep the `keep` entries of largest key per block row (ties to the lower supporter).
 
-    rr are block-row positions, cc supporter lines. With `ties`, entries tied with the last
-    kept one are kept too. Returns recipients, supporters, values and ranks of the kept
-    entries, and per block row the largest key dropped (-inf if none was).
+    Keys are integers in (-2**24, 2**24); rr are block-row positions, cc supporter lines.
+    With `ties`, entries tied with the last kept one are kept too. Returns recipients,
+    supporters, keys and ranks of the kept entries, and per block row the largest key
+    dropped (-inf if none was).
     """
-    sup = ids[cc]
-    # (row, -key, supporter) packed in 64 bits; keys are integers in (-2**24, 2**24).
+    # (row, -key, supporter) packed in 64 bits: sorting ranks every row at once.
     packed = rr.astype(np.uint64) << np.uint64(45)
     packed |= (np.int64(1 << 24) - key.astype(np.int64)).astype(np.uint64) << np.uint64(20)
-    packed |= sup.astype(np.uint64)
-    order = np.argsort(packed)
-    rr, sup, key, values = rr[order], sup[order], key[order], values[order]
+    packed |= ids[cc].astype(np.uint64)
+    packed.sort()
+    rr = (packed >> np.uint64(45)).astype(np.int64)
+    key = (1 << 24) - ((packed >> np.uint64(20)) & np.uint64((1 << 25) - 1)).astype(np.int64)
+    sup = (packed & np.uint64((1 << 20) - 1)).astype(np.int64)
     rank = _rank_in_run(rr)
     kept = rank < keep
     if ties:
@@ -72,9 +73,13 @@ def _top(
         at = rank == keep - 1
         last[rr[at]] = key[at]
         kept |= key >= last[rr]
+    # Entries run from best to worst per row, so a row's first dropped entry is its best.
+    dropped = np.flatnonzero(~kept)
+    lead = np.ones(len(dropped), dtype=bool)
+    lead[1:] = rr[dropped[1:]] != rr[dropped[:-1]]
     cut = np.full(len(rows), -np.inf)
-    np.maximum.at(cut, rr[~kept], key[~kept])
-    return rows[rr[kept]], sup[kept], values[kept], rank[kept], cut
+    cut[rr[dropped[lead]]] = key[dropped[lead]]
+    return rows[rr[kept]], sup[kept], key[kept], rank[kept], cut
 
 
 _SUP, _VAL = np.uint64(44), np.uint64(20)
@@ -129,7 +134,8 @@ class _SupporterTop:
             self._compact(state)
 
     def _compact(self, state: dict) -> None:
-        keys = _top_keys(np.concatenate([state["kept"], *state["new"]]), self.size)
+        fresh = np.sort(np.concatenate(state["new"]))
+        keys = _top_keys(np.concatenate([state["kept"], fresh]), self.size, runs=True)
         sup = (keys >> _SUP).astype(np.int64)
         full = np.flatnonzero(np.bincount(sup, minlength=self.n) >= self.size)
         last = keys[np.searchsorted(sup, full, side="right") - 1]
@@ -146,9 +152,9 @@ class _SupporterTop:
         return row, (keys >> _SUP).astype(np.int64), val
 
 
-def _top_keys(keys: np.ndarray, size: int) -> np.ndarray:
-    """Sort keys and keep the first `size` of every supporter."""
-    keys = np.sort(keys)
+def _top_keys(keys: np.ndarray, size: int, runs: bool = False) -> np.ndarray:
+    """Sort keys and keep the first `size` of every supporter (a few sorted runs: `runs`)."""
+    keys = np.sort(keys, kind="stable" if runs else None)
     if len(keys) > 1:
         # The same pair can be offered twice (once per shared condition): count it once.
         fresh = np.empty(len(keys), dtype=bool)
@@ -184,8 +190,7 @@ def select_top(
         thr = np.maximum(thr, 1)
         hit = np.flatnonzero(scores >= thr[None, :])
         cc, rr = np.divmod(hit, b)
-        values = scores.ravel()[hit]
-        ri, si, w, rank, cut = _top(rows, ids, values, values, rr, cc, k, ties)
+        ri, si, w, rank, cut = _top(rows, ids, scores.ravel()[hit], rr, cc, k, ties)
         tau = np.maximum(np.where(np.isfinite(cut), cut, thr - 1), 0)
         if supporters is not None:
             supporters.offer(rows, ids, scores)
@@ -275,7 +280,7 @@ def _shared_first(
         group_cols = active[(s_cond[active] & bit) != 0]
         if len(group_rows) == 0 or len(group_cols) == 0:
             continue
-        sub = kernel.columns(group_cols)
+        sub = kernel.columns(group_cols, shared=True)
         for pkeys, prow, ptau in kernel.scan(group_rows, sub, visit, threads=threads):
             parts_keys.append(pkeys)
             cuts_rows.append(prow)
@@ -302,7 +307,9 @@ def _shared_first(
     kth = np.zeros(n, dtype=np.int64)
     kth[ri[rank == k - 1]] = w[rank == k - 1]
     cut = group_cut.copy()
-    np.maximum.at(cut, ri[rank >= k], w[rank >= k])
+    # Each row runs from best to worst, so its entry ranked k is the best one left out.
+    at = rank == k
+    cut[ri[at]] = np.maximum(cut[ri[at]], w[at])
     bound = unshared_bound(problem, kernel.uw)
     # Settled: k shared pairs all beating anything unshared, so the top k are all shared.
     settled = np.zeros(n, dtype=bool)
@@ -347,9 +354,8 @@ def price(
         best = gain.max(axis=0) if n else np.full(len(block), -1.0)
         hit = np.flatnonzero(gain > (u[block] - slack).astype(scores.dtype)[None, :])
         cc, rr = np.divmod(hit, len(block))
-        values = scores[:n].ravel()[hit]
-        ri, si, w, _, _ = _top(block, ids, gain.ravel()[hit], values, rr, cc, per_row)
-        return pack(ri, si, w), block, best
+        ri, si, g, _, _ = _top(block, ids, gain.ravel()[hit], rr, cc, per_row)
+        return pack(ri, si, g + v[si]), block, best
 
     parts = kernel.scan(rows, cols, visit, limits=limits, threads=threads)
     keys = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint64)

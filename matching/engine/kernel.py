@@ -70,6 +70,8 @@ class _Columns:
     fmt: np.ndarray
     excl: np.ndarray
     col_of: np.ndarray
+    shared: bool = False
+    """Every row scanned against these columns shares a condition with every one of them."""
 
 
 class _Workspace(threading.local):
@@ -110,12 +112,17 @@ class Kernel:
             np.hstack([rl, self.re * uw.experience[:, None]]), dtype=dt
         )
         self.sl_exp = np.ascontiguousarray(np.hstack([sl, self.se]), dtype=dt)
+        # Pairs known to share a condition get the first condition's points as a constant.
+        self.w_first = (uw.condition - uw.extra_condition).astype(dt)
+        const = rl.shape[1] - 1
+        self.rl_sh, self.rl_exp_sh = self.rl.copy(), self.rl_exp.copy()
+        self.rl_sh[:, const] += self.w_first
+        self.rl_exp_sh[:, const] += self.w_first
         self.cap_c = 1 + uw.max_extra_conditions
         self.cap_e = uw.max_experiences
         self.cond_capped = np.bitwise_count(r.conditions) > self.cap_c
         self.exp_capped = np.bitwise_count(r.experiences) > self.cap_e
         self.slots_capped = np.bitwise_count(r.availability) > uw.max_slots
-        self.w_first = (uw.condition - uw.extra_condition).astype(dt)
         self.w_extra = uw.extra_condition.astype(dt)
         self.w_exp = uw.experience.astype(dt)
         self.r_lang, self.s_lang = _narrow(r.languages, s.languages)
@@ -175,8 +182,13 @@ class Kernel:
         )
         return np.ascontiguousarray(rl, dtype=dt), np.ascontiguousarray(sl, dtype=dt)
 
-    def columns(self, supporters: np.ndarray, key: np.ndarray | None = None) -> _Columns:
-        """Prepare supporter matrices: others first, then in-person ones, each by (key, index)."""
+    def columns(
+        self, supporters: np.ndarray, key: np.ndarray | None = None, shared: bool = False
+    ) -> _Columns:
+        """Prepare supporter matrices: others first, then in-person ones, each by (key, index).
+
+        `shared` promises that only rows sharing a condition with all of them will be scanned.
+        """
         s = self.problem.supporters
         sup = np.asarray(supporters, dtype=np.int64)
         ip = (s.formats[sup] & IN_PERSON) != 0
@@ -210,6 +222,7 @@ class Kernel:
             fmt=padded(s.formats),
             excl=padded(self.s_excl),
             col_of=col_of,
+            shared=shared,
         )
 
     def scan(
@@ -292,8 +305,13 @@ class Kernel:
         """Score supporter segments [a, b) x rows, writing each at out[offset:, :]."""
         exp_capped = bool(self.exp_capped[rows].any())
         b = len(rows)
+        if cols.shared:
+            lin = self.rl_sh if exp_capped else self.rl_exp_sh
+        else:
+            lin = self.rl if exp_capped else self.rl_exp
         feats = {
-            "lin": (self.rl if exp_capped else self.rl_exp)[rows].T,
+            "shared": cols.shared,
+            "lin": lin[rows].T,
             "avail": self.ra[rows].T,
             "cond": self.rc[rows].T,
             "exp": self.re[rows].T if exp_capped else None,
@@ -339,9 +357,10 @@ class Kernel:
                 np.minimum(cnt, f["cap_slots"], out=cnt)
             tot += cnt
         np.matmul(cols.cond[a:b], f["cond"], out=cnt)
-        np.minimum(cnt, f["one"], out=tmp)
-        tmp *= f["w_first"]
-        tot += tmp
+        if not f["shared"]:
+            np.minimum(cnt, f["one"], out=tmp)
+            tmp *= f["w_first"]
+            tot += tmp
         if f["cap_c"] is not None:
             np.minimum(cnt, f["cap_c"], out=cnt)
         cnt *= f["w_extra"]
