@@ -269,10 +269,12 @@ def _shared_first(
     that still need a full scan.
     """
     problem = kernel.problem
+    n = problem.n_recipients
     visit = select_top(k, supporters=best, ranked=True)
     r_cond, s_cond = problem.recipients.conditions, problem.supporters.conditions
     active = cols.ids
-    parts_keys, cuts_rows, cuts = [], [], []
+    cut = np.zeros(n, dtype=np.int64)
+    merged = _Ranked(k, cut)
     bits = int(np.bitwise_or.reduce(r_cond[rows])) if len(rows) else 0
     for c in range(bits.bit_length()):
         bit = np.uint64(1 << c)
@@ -282,23 +284,9 @@ def _shared_first(
             continue
         sub = kernel.columns(group_cols, shared=True)
         for pkeys, prow, ptau in kernel.scan(group_rows, sub, visit, threads=threads):
-            parts_keys.append(pkeys)
-            cuts_rows.append(prow)
-            cuts.append(ptau)
-    n = problem.n_recipients
-    group_cut = np.zeros(n, dtype=np.int64)
-    if cuts:
-        np.maximum.at(group_cut, np.concatenate(cuts_rows), np.concatenate(cuts))
-    # Merge the groups: one sort ranks every row; a pair sharing two conditions was seen
-    # twice, and its copies sort side by side.
-    keys = np.concatenate(parts_keys) if parts_keys else np.empty(0, np.uint64)
-    del parts_keys
-    keys.sort()
-    if len(keys) > 1:
-        fresh = np.empty(len(keys), dtype=bool)
-        fresh[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=fresh[1:])
-        keys = keys[fresh]
+            merged.add(pkeys)
+            cut[prow] = np.maximum(cut[prow], ptau)
+    keys = merged.result()
     ri = (keys >> np.uint64(44)).astype(np.int32)
     w = (_W23 - ((keys >> np.uint64(20)) & np.uint64(_W23)).astype(np.int64)).astype(np.int32)
     si = (keys & np.uint64((1 << 20) - 1)).astype(np.int32)
@@ -306,10 +294,6 @@ def _shared_first(
     rank = _rank_in_run(ri)
     kth = np.zeros(n, dtype=np.int64)
     kth[ri[rank == k - 1]] = w[rank == k - 1]
-    cut = group_cut.copy()
-    # Each row runs from best to worst, so its entry ranked k is the best one left out.
-    at = rank == k
-    cut[ri[at]] = np.maximum(cut[ri[at]], w[at])
     bound = unshared_bound(problem, kernel.uw)
     # Settled: k shared pairs all beating anything unshared, so the top k are all shared.
     settled = np.zeros(n, dtype=bool)
@@ -318,6 +302,48 @@ def _shared_first(
     keep = (rank < k) & settled[ri]
     reserve = None if first is None else rank[keep] >= first
     return pack(ri[keep], si[keep], w[keep], reserve), rows[~settled[rows]]
+
+
+class _Ranked:
+    """Rank keys (see rank_keys) merged from many blocks, trimmed to k per recipient.
+
+    Blocks are merged in batches, so memory stays near a few times k keys per recipient;
+    the best key trimmed from each recipient is folded into `cut`.
+    """
+
+    def __init__(self, k: int, cut: np.ndarray) -> None:
+        self.k, self.cut = k, cut
+        self.kept = np.empty(0, np.uint64)
+        self.new: list[np.ndarray] = []
+        self.count = 0
+
+    def add(self, keys: np.ndarray) -> None:
+        self.new.append(keys)
+        self.count += len(keys)
+        if self.count > max(1 << 20, len(self.kept) // 2):
+            self._merge()
+
+    def _merge(self) -> None:
+        fresh = np.sort(np.concatenate(self.new)) if self.new else np.empty(0, np.uint64)
+        # Two sorted runs: a merge sort joins them in linear time. A pair seen under two
+        # conditions has identical keys, which end up side by side.
+        keys = np.sort(np.concatenate([self.kept, fresh]), kind="stable")
+        if len(keys) > 1:
+            unique = np.empty(len(keys), dtype=bool)
+            unique[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=unique[1:])
+            keys = keys[unique]
+        ri = (keys >> np.uint64(44)).astype(np.int64)
+        rank = _rank_in_run(ri)
+        at = rank == self.k
+        score = _W23 - ((keys[at] >> np.uint64(20)) & np.uint64(_W23)).astype(np.int64)
+        self.cut[ri[at]] = np.maximum(self.cut[ri[at]], score)
+        self.kept, self.new, self.count = keys[rank < self.k], [], 0
+
+    def result(self) -> np.ndarray:
+        """Return the merged keys, sorted, at most k per recipient."""
+        self._merge()
+        return self.kept
 
 
 @dataclass(frozen=True)
