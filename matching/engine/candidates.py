@@ -320,14 +320,13 @@ class _Ranked:
     def add(self, keys: np.ndarray) -> None:
         self.new.append(keys)
         self.count += len(keys)
-        if self.count > max(1 << 20, len(self.kept) // 2):
+        if self.count > max(1 << 21, len(self.kept)):
             self._merge()
 
     def _merge(self) -> None:
-        fresh = np.sort(np.concatenate(self.new)) if self.new else np.empty(0, np.uint64)
-        # Two sorted runs: a merge sort joins them in linear time. A pair seen under two
-        # conditions has identical keys, which end up side by side.
-        keys = np.sort(np.concatenate([self.kept, fresh]), kind="stable")
+        # Every block's keys are already sorted, so a merge sort only joins sorted runs. A
+        # pair seen under two conditions has identical keys, which end up side by side.
+        keys = np.sort(np.concatenate([self.kept, *self.new]), kind="stable")
         if len(keys) > 1:
             unique = np.empty(len(keys), dtype=bool)
             unique[0] = True

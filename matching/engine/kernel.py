@@ -255,7 +255,8 @@ class Kernel:
         starts = range(0, len(rows) if len(cols.ids) else 0, size)
 
         def work(start: int) -> object:
-            block = rows[start : start + size]
+            # Within a block, rows go by index, so the block's results come out sorted.
+            block = np.sort(rows[start : start + size])
             if limits is None:
                 segments = [(0, cols.width, 0)]
             else:
