@@ -174,12 +174,19 @@ class Duals:
     v: np.ndarray
 
 
-def duals(edges: Edges, match: np.ndarray, capacity: np.ndarray) -> Duals:
+class NotOptimal(RuntimeError):
+    """The matching is not optimal on these edges (or could not be shown to be in time)."""
+
+
+def duals(
+    edges: Edges, match: np.ndarray, capacity: np.ndarray, max_iterations: int | None = None
+) -> Duals:
     """Compute the duals with the smallest v from an optimal matching (label correcting).
 
     Complementary slackness fixes u = w - v on matched pairs, u = 0 for unmatched recipients
     and v = 0 for supporters with a free place; v only rises while an edge asks for more, so
-    this Bellman-Ford style iteration ends exactly when the matching is optimal.
+    this Bellman-Ford style iteration ends exactly when the matching is optimal, and raises
+    NotOptimal as soon as some u would turn negative or a free supporter would be paid.
     """
     n, m = len(match), len(capacity)
     matched = match >= 0
@@ -196,14 +203,14 @@ def duals(edges: Edges, match: np.ndarray, capacity: np.ndarray) -> Duals:
     by_sup = np.argsort(np.where(matched, match, m), kind="stable")
     sup_starts = np.searchsorted(np.where(matched, match, m)[by_sup], np.arange(m + 1))
     frontier = np.arange(n, dtype=np.int64)
-    for _ in range(n + m + 2):
+    for _ in range(n + m + 2 if max_iterations is None else max_iterations):
         idx = _gather(starts, frontier)
         if len(idx) == 0:
             break
         ask = edges.w[idx] - u[edges.ri[idx]]
         target = edges.si[idx]
         if np.any((ask > 0) & ~full[target]):
-            raise RuntimeError("matching is not optimal: an edge to a free supporter pays")
+            raise NotOptimal("an edge to a supporter with a free place pays")
         proposal = v.copy()
         np.maximum.at(proposal, target, ask)
         changed = np.flatnonzero(proposal > v)
@@ -212,10 +219,11 @@ def duals(edges: Edges, match: np.ndarray, capacity: np.ndarray) -> Duals:
         v[changed] = proposal[changed]
         frontier = by_sup[_gather(sup_starts, changed)]
         u[frontier] = w_match[frontier] - v[match[frontier]]
+        # u only falls from here on, and an optimal matching has u >= 0.
+        if np.any(u[frontier] < 0):
+            raise NotOptimal("a recipient's dual turned negative")
     else:
-        raise RuntimeError("dual iteration did not converge")
-    if np.any(u < 0):
-        raise RuntimeError("matching is not optimal: negative recipient dual")
+        raise NotOptimal("the dual iteration did not settle")
     return Duals(u, v)
 
 
