@@ -11,9 +11,12 @@ or weekends, locations in a ~100 x 100 km region (some unknown), capacities 1-3,
 
 What is measured
 ----------------
-* ``build``: the one full scan -- every recipient scored against every supporter with a free
-  place (hard rules as bitwise checks, criteria from small float32 matrix products, two worker
-  threads), keeping each recipient's top 48 and each supporter's top 20.
+* ``build``: candidate generation. Each recipient is scored against the supporters who share
+  one of its conditions (hard rules as bitwise checks, criteria from small float32 matrix
+  products, two worker threads), keeping its top 48 and each supporter's top 20; it is scored
+  against every supporter only when a pair sharing no condition could still reach its top 48
+  (a per-recipient bound says whether; the log shows how many rows needed it). That bound
+  also enters the recipient's ``tau`` below, so nothing skipped escapes the certificate.
 * ``solve``: the OR-Tools min-cost flows (single-threaded), ``pricing``: the optimality
   certificate below, including its rescans. ``seconds`` is wall time of ``match()`` end to
   end; ``cpu`` is the process's CPU time (both threads), which is what to compare when the
@@ -33,8 +36,9 @@ derives optimal duals of the flow's graph (complementary slackness, then label c
 raises ``u[r]`` to cover every pooled pair, and for every recipient whose best unpooled score
 ``tau[r]`` exceeds ``u[r]`` rescores it against every supporter with ``v[s] < tau[r] - u[r]``
 (no other supporter can break the inequality) and raises ``u[r]`` to ``max_s w[r,s] - v[s]``.
-Those raised duals are feasible for the full, unpruned problem, so ``bound`` is a true upper
-bound on the optimum and ``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
+Those raised duals are feasible for the full, unpruned problem (every one of the N*M pairs is
+covered: pooled, bounded by ``tau``, or rescored), so ``bound`` is a true upper bound on the
+optimum and ``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
 Improving pairs join the pool and the flow is re-solved until the gap is at most
 ``--tolerance`` (default 0.01 %; ``--tolerance 0`` runs until it is proven optimal, gap 0).
 ``greedy_gap_pct`` is the greedy baseline's distance to the same bound.
