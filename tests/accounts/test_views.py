@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import time
+
 import pytest
+import time_machine
 from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core import mail
 from django.urls import reverse
 
@@ -93,6 +97,21 @@ def test_a_coordinator_with_mfa_is_asked_for_a_code_at_login(client, coordinator
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
+
+
+@pytest.mark.parametrize(("steps_back", "accepted"), [(0, True), (1, True), (2, False)])
+def test_a_code_from_the_step_just_gone_still_signs_in(client, coordinator, steps_back, accepted):
+    # Ten seconds into a 30-second step, so the step cannot turn over during the test.
+    with time_machine.travel(1_800_000_010, tick=False):
+        client.post(
+            reverse("account_login"),
+            {"login": coordinator.email, "password": factories.TEST_PASSWORD},
+        )
+        counter = int(time.time()) // 30 - steps_back
+        code = format_hotp_value(hotp_value(factories.TEST_TOTP_SECRET, counter))
+        client.post(reverse("mfa_authenticate"), {"code": code})
+        signed_in = client.session.get("_auth_user_id") == str(coordinator.pk)
+    assert signed_in is accepted
 
 
 def test_profile_needs_login(client):
