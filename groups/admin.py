@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from .models import Group, GroupSession, Membership, PostReport, SessionSeries, WaitingListOffer
+from .models import (
+    Group,
+    GroupSession,
+    Membership,
+    PostReport,
+    SessionBooking,
+    SessionSeries,
+    WaitingListOffer,
+)
 
 
 @admin.register(Group)
@@ -23,9 +31,16 @@ class GroupSessionAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["group", "user", "status", "waiting_since"]
+    list_display = ["group", "user", "status", "waiting_since", "offers_missed"]
     list_filter = ["status"]
     raw_id_fields = ["user", "added_by"]
+
+
+@admin.register(SessionBooking)
+class SessionBookingAdmin(admin.ModelAdmin):
+    list_display = ["session", "user", "status", "created_at"]
+    list_filter = ["status"]
+    raw_id_fields = ["session", "user"]
 
 
 admin.site.register(WaitingListOffer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 
 from .access import require_moderator
+from .bookings import session_place_release
 from .errors import SessionNotChangeable
 from .models import Attendance, GroupSession, Membership
 
@@ -27,14 +29,17 @@ def attendance_mark(*, by: User, session: GroupSession, user: User, status: str)
     return attendance
 
 
+@transaction.atomic
 def apologies_send(*, user: User, session: GroupSession) -> Attendance:
-    """A member says beforehand that they cannot come."""
+    """A member says beforehand that they cannot come; a place they saved goes to the next
+    person waiting for one."""
     if not Membership.objects.filter(
         group_id=session.group_id, user=user, status="member"
     ).exists():
         raise PermissionDenied
     if session.is_cancelled or session.starts_at <= timezone.now():
         raise SessionNotChangeable(_("You can only send apologies before a session starts."))
+    session_place_release(session=session, user_id=user.pk)
     attendance, _created = Attendance.objects.update_or_create(
         session=session,
         user=user,

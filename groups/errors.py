@@ -43,3 +43,7 @@ class PostingTooFast(GroupError):
 
 class ThreadLocked(GroupError):
     pass
+
+
+class SessionFull(GroupError):
+    pass

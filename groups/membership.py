@@ -19,6 +19,7 @@ from programmes.models import Enrolment
 from referrals.services import referral_mark_active_for_user
 
 from .access import require_moderator
+from .bookings import places_release_for_leaver
 from .errors import AlreadyInGroup, GroupFull, GroupNotOpen, NotEligible, OfferNotOpen
 from .models import Group, Membership, WaitingListOffer
 
@@ -41,6 +42,7 @@ def waiting_position(membership: Membership) -> int | None:
         return None
     ahead = (
         Membership.objects.filter(group_id=membership.group_id, status="waiting")
+        .offerable()
         .filter(waiting_since__lt=membership.waiting_since)
         .count()
     )
@@ -56,8 +58,11 @@ def _check_eligible(user: User, group: Group) -> None:
         raise NotEligible(_("This group is for other people in the programme."))
 
 
-def _place(membership: Membership, status: str, *, now: dt.datetime) -> None:
+def _place(
+    membership: Membership, status: str, *, now: dt.datetime, offers_missed: int = 0
+) -> None:
     membership.status = status
+    membership.offers_missed = offers_missed
     membership.left_at = None
     if status == Membership.Status.MEMBER:
         membership.joined_at = now
@@ -73,8 +78,16 @@ def _place(membership: Membership, status: str, *, now: dt.datetime) -> None:
 
 
 def _admit(group: Group, membership: Membership, *, now: dt.datetime) -> None:
-    """Give a place if there is one, otherwise a place on the waiting list."""
-    if places_taken(group) < group.capacity and not group.memberships.waiting().exists():
+    """Give a place if there is one, otherwise a place on the waiting list.
+
+    Every freed place is offered to the waiting list at once, so a place is only free while
+    people are waiting when they have stopped answering offers (see `offers_expire`):
+    it is then open to anyone.
+    """
+    if (
+        places_taken(group) < group.capacity
+        and not group.memberships.waiting().offerable().exists()
+    ):
         _place(membership, Membership.Status.MEMBER, now=now)
     else:
         _place(membership, Membership.Status.WAITING, now=now)
@@ -117,21 +130,25 @@ def _leave(membership: Membership) -> Membership:
     membership.offers.filter(status=WaitingListOffer.Status.OPEN).update(
         status=WaitingListOffer.Status.DECLINED, answered_at=now
     )
+    was_member = membership.status == Membership.Status.MEMBER
     membership.status = Membership.Status.LEFT
     membership.left_at = now
     membership.waiting_since = None
     membership.save()
+    if was_member:
+        places_release_for_leaver(group_id=group.pk, user_id=membership.user_id)
     offer_free_places(group=group, now=now)
     logger.info("group.left", extra={"membership_id": membership.pk})
     return membership
 
 
 def offer_free_places(*, group: Group, now: dt.datetime | None = None) -> list[WaitingListOffer]:
-    """Offer each free place to the first person waiting. The caller holds the group lock."""
+    """Offer each free place to the first person waiting who still answers offers. The
+    caller holds the group lock."""
     now = now or timezone.now()
     offers = []
     free = group.capacity - places_taken(group)
-    for membership in group.memberships.waiting()[: max(free, 0)]:
+    for membership in group.memberships.waiting().offerable()[: max(free, 0)]:
         membership.status = Membership.Status.OFFERED
         membership.save(update_fields=["status", "updated_at"])
         offers.append(
@@ -177,6 +194,14 @@ def offer_decline(*, user: User, offer: WaitingListOffer) -> Membership:
 def offers_expire(*, now: dt.datetime | None = None) -> int:
     """End offers nobody answered in time and offer those places to the next people.
 
+    Whoever let an offer run out goes back on the waiting list, at the back, as most
+    services do: missing one offer must not cost a person their place in the queue, but
+    keeping them first would hold up everyone behind them for another time limit. Their group
+    page says so and shows where they are now. After `Membership.MISSED_OFFERS_LIMIT` offers
+    in a row run out we stop offering them places (they stay on the list, and their page asks
+    whether they still want one), so someone who no longer reads their messages is not sent
+    an offer every two days for ever, and a place nobody answers for becomes open to anyone.
+
     Each offer is claimed with a conditional UPDATE, so running this twice, or in two
     workers at once, expires each offer once.
     """
@@ -195,13 +220,33 @@ def offers_expire(*, now: dt.datetime | None = None) -> int:
                 continue
             membership = Membership.objects.select_for_update().get(offers__pk=offer_id)
             if membership.status == Membership.Status.OFFERED:
-                membership.status = Membership.Status.LEFT
-                membership.left_at = now
-                membership.save(update_fields=["status", "left_at", "updated_at"])
+                missed = membership.offers_missed + 1
+                _place(membership, Membership.Status.WAITING, now=now, offers_missed=missed)
             offer_free_places(group=group, now=now)
             expired += 1
             logger.info("group.offer_expired", extra={"offer_id": offer_id})
     return expired
+
+
+@transaction.atomic
+def waiting_list_stay(*, user: User, membership: Membership) -> Membership:
+    """Someone we stopped offering places to says they still want one: they get a free place
+    now if there is one, otherwise offers again when it is their turn."""
+    if membership.user_id != user.pk:
+        raise PermissionDenied
+    group = _lock(membership.group)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.status != Membership.Status.WAITING or not membership.offers_missed:
+        return membership
+    _check_eligible(user, group)
+    membership.offers_missed = 0
+    membership.save(update_fields=["offers_missed", "updated_at"])
+    offers = offer_free_places(group=group)
+    # They are here and said yes, so an offer made to them now is taken up at once.
+    mine = next((offer for offer in offers if offer.membership_id == membership.pk), None)
+    if mine is not None:
+        return offer_accept(user=user, offer=mine)
+    return membership
 
 
 # --- facilitators and coordinators ----------------------------------------------------------

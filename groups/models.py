@@ -254,6 +254,32 @@ class GroupSession(models.Model):
         return not self.is_cancelled and self.starts_at - MEETING_LINK_LEAD <= now <= self.ends_at
 
 
+class SessionBooking(models.Model):
+    """A member's saved place at one session with its own, smaller number of places, or
+    their place on that session's waiting list. See `bookings.py` for when places are needed."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Has a place")
+        WAITING = "waiting", _("On the waiting list")
+
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="bookings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_session_bookings"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "user"], name="groups_booking_once")
+        ]
+        indexes = [models.Index(fields=["session", "status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.status} {self.session_id}"
+
+
 class SessionChange(models.Model):
     """A change to a session that members must be told about (read by the notifications app)."""
 
@@ -287,6 +313,8 @@ class Membership(models.Model):
 
     # These hold a place: an offered place is kept for the person until the offer ends.
     PLACE_HOLDING = (Status.MEMBER, Status.OFFERED)
+    # After this many offers in a row run out, we stop offering places (see `offers_expire`).
+    MISSED_OFFERS_LIMIT = 2
     CURRENT = (Status.PENDING, Status.MEMBER, Status.WAITING, Status.OFFERED)
 
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
@@ -295,6 +323,9 @@ class Membership(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices)
     waiting_since = models.DateTimeField(null=True, blank=True)
+    offers_missed = models.PositiveSmallIntegerField(
+        default=0, help_text="Offers of a place in a row that ran out without an answer."
+    )
     joined_at = models.DateTimeField(null=True, blank=True)
     left_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
@@ -327,6 +358,11 @@ class Membership(models.Model):
     @property
     def is_member(self) -> bool:
         return self.status == self.Status.MEMBER
+
+    @property
+    def offers_paused(self) -> bool:
+        """On the waiting list, but not offered places until they say they still want one."""
+        return self.status == self.Status.WAITING and self.offers_missed >= self.MISSED_OFFERS_LIMIT
 
 
 class WaitingListOffer(models.Model):

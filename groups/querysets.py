@@ -124,6 +124,10 @@ class MembershipQuerySet(models.QuerySet):
     def waiting(self):
         return self.filter(status="waiting").order_by("waiting_since", "pk")
 
+    def offerable(self):
+        """People on a waiting list we still offer places to (see `offers_expire`)."""
+        return self.filter(offers_missed__lt=self.model.MISSED_OFFERS_LIMIT)
+
     def current(self):
         return self.filter(status__in=["pending", "member", "waiting", "offered"])
 

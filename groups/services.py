@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from programmes.models import Enrolment, Programme, StaffMembership
 
-from . import recurrence
+from . import bookings, recurrence
 from .access import require_manager
 from .errors import SessionNotChangeable
 from .models import Group, GroupSession, SessionChange, SessionSeries
@@ -285,7 +285,11 @@ def session_reschedule(
     duration_minutes: int,
     capacity: int | None,
 ) -> GroupSession:
-    """Move one session to another local date or time, or give it its own number of places."""
+    """Move one session to another local date or time, or give it its own number of places.
+
+    More places go to the people on the session's waiting list; fewer places take nobody's
+    saved place away (the page tells the coordinator how many have one).
+    """
     require_manager(user, session.group)
     session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
     if session.is_cancelled or session.ends_at < timezone.now():
@@ -293,6 +297,7 @@ def session_reschedule(
     if capacity != session.capacity:
         session.capacity = capacity
         session.save(update_fields=["capacity", "updated_at"])
+        bookings.places_after_capacity_change(session=session)
     starts_at, ends_at = recurrence.session_times(
         date, start_time, duration_minutes, session.group.time_zone
     )

@@ -93,9 +93,96 @@ def test_it_passes_an_expired_offer_to_the_next_person_once(small_group):
     offer.refresh_from_db()
     third.refresh_from_db()
     fourth.refresh_from_db()
-    assert offer.status == "expired" and third.status == "left"
+    assert offer.status == "expired" and third.status == "waiting"
     assert fourth.status == "offered"
     assert WaitingListOffer.objects.filter(membership=fourth, status="open").count() == 1
+
+
+def _expire_offers(hours=49):
+    later = timezone.now() + dt.timedelta(hours=hours)
+    with time_machine.travel(later, tick=False):
+        return svc.offers_expire()
+
+
+def test_it_puts_someone_whose_offer_ran_out_at_the_back_of_the_waiting_list(small_group):
+    first, _second, third, fourth, fifth = (_join(small_group) for _ in range(5))
+    svc.membership_leave(user=first.user, membership=first)
+    assert _expire_offers() == 1
+    for item in (third, fourth, fifth):
+        item.refresh_from_db()
+    assert (third.status, fourth.status, fifth.status) == ("waiting", "offered", "waiting")
+    assert third.offers_missed == 1 and not third.offers_paused
+    assert svc.waiting_position(fifth) == 1
+    assert svc.waiting_position(third) == 2
+    # They can still leave the list.
+    svc.membership_leave(user=third.user, membership=third)
+    assert Membership.objects.get(pk=third.pk).status == "left"
+
+
+def test_it_stops_offering_places_after_two_offers_run_out_but_keeps_them_on_the_list(
+    small_group,
+):
+    first, _second, third = (_join(small_group) for _ in range(3))
+    svc.membership_leave(user=first.user, membership=first)
+    # Nobody else is waiting, so the place is offered to them once more ...
+    _expire_offers()
+    third.refresh_from_db()
+    assert third.status == "offered" and third.offers_missed == 1
+    assert WaitingListOffer.objects.filter(membership=third, status="open").count() == 1
+    # ... and after that one runs out too, no more offers: the place is open to anyone.
+    _expire_offers(hours=98)
+    third.refresh_from_db()
+    assert third.status == "waiting" and third.offers_missed == 2 and third.offers_paused
+    assert WaitingListOffer.objects.filter(membership=third).count() == 2
+    assert _expire_offers(hours=200) == 0
+    newcomer = _join(small_group)
+    assert newcomer.status == "member"
+    assert _join(small_group).status == "waiting"
+
+
+def test_it_offers_places_again_when_the_person_says_they_still_want_one(small_group):
+    first, second, third = (_join(small_group) for _ in range(3))
+    svc.membership_leave(user=first.user, membership=first)
+    _expire_offers()
+    _expire_offers(hours=98)
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=100)):
+        _join(small_group)  # takes the open place
+        later = _join(small_group)
+        third.refresh_from_db()
+        assert svc.waiting_list_stay(user=third.user, membership=third).status == "waiting"
+        third.refresh_from_db()
+        assert third.offers_missed == 0
+        assert svc.waiting_position(third) == 1 and svc.waiting_position(later) == 2
+        svc.membership_leave(user=second.user, membership=second)
+        third.refresh_from_db()
+        assert third.status == "offered"
+
+
+def test_it_gives_a_free_place_at_once_to_someone_who_still_wants_one(small_group, stranger):
+    first, _second, third = (_join(small_group) for _ in range(3))
+    svc.membership_leave(user=first.user, membership=first)
+    _expire_offers()
+    _expire_offers(hours=98)
+    third.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        svc.waiting_list_stay(user=stranger, membership=third)
+    assert svc.waiting_list_stay(user=third.user, membership=third).status == "member"
+    assert small_group.memberships.members().count() == 2
+    assert not WaitingListOffer.objects.filter(membership=third, status="open").exists()
+
+
+def test_a_new_offer_or_joining_again_starts_the_count_of_missed_offers_afresh(small_group):
+    first, second, third, fourth = (_join(small_group) for _ in range(4))
+    svc.membership_leave(user=first.user, membership=first)
+    _expire_offers()  # third misses; fourth is offered
+    fourth_offer = WaitingListOffer.objects.get(membership=fourth)
+    svc.offer_decline(user=fourth.user, offer=fourth_offer)  # third is offered again
+    third.refresh_from_db()
+    assert third.status == "offered"
+    offer = WaitingListOffer.objects.get(membership=third, status="open")
+    svc.offer_accept(user=third.user, offer=offer)
+    third.refresh_from_db()
+    assert third.status == "member" and third.offers_missed == 0
 
 
 def test_it_offers_the_next_person_when_an_offer_is_declined(small_group):
