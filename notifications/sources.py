@@ -213,6 +213,8 @@ def plan_session_reminders(*, since: dt.datetime, now: dt.datetime) -> Iterator[
     First the due sessions, by range queries on the GroupSession(starts_at, status) index (one
     range per reminder time in use); then their members by group, in chunks. A constant
     number of queries per chunk, however many people and sessions there are in total.
+    A session with fewer places than members reminds only those who saved a place
+    (`groups.bookings.people_with_places`: two queries per 500 such sessions).
     """
     GroupSession = model("groups", "GroupSession")
     Membership = model("groups", "Membership")
@@ -224,12 +226,15 @@ def plan_session_reminders(*, since: dt.datetime, now: dt.datetime) -> Iterator[
         delta = dt.timedelta(minutes=offset)
         window |= Q(starts_at__gt=since + delta, starts_at__lte=now + delta)
     sessions: dict[int, list[tuple]] = {}
-    for session_id, group_id, starts_at, org_id in (
+    capacities = []
+    for session_id, group_id, starts_at, org_id, capacity in (
         GroupSession.objects.filter(window, status="scheduled")
-        .values_list("id", "group_id", "starts_at", "group__programme__organisation_id")
+        .values_list("id", "group_id", "starts_at", "group__programme__organisation_id", "capacity")
         .order_by()
     ):
         sessions.setdefault(group_id, []).append((session_id, starts_at, org_id))
+        capacities.append((session_id, group_id, capacity))
+    booked_only = _people_with_places(capacities)
     group_ids = sorted(sessions)
     for start in range(0, len(group_ids), 500):
         members = (
@@ -238,10 +243,19 @@ def plan_session_reminders(*, since: dt.datetime, now: dt.datetime) -> Iterator[
             .order_by()
         )
         for chunk in _chunks(members.iterator(chunk_size=CHUNK)):
-            yield _session_reminder_rows(chunk, sessions, org_offsets, since, now)
+            yield _session_reminder_rows(chunk, sessions, booked_only, org_offsets, since, now)
 
 
-def _session_reminder_rows(chunk, sessions, org_offsets, since, now) -> list[tuple]:
+def _people_with_places(capacities: list[tuple[int, int, int | None]]) -> dict[int, set[int]]:
+    """Sessions with fewer places than members remind only the people who saved one."""
+    try:
+        from groups.bookings import people_with_places
+    except ImportError:
+        return {}
+    return people_with_places(capacities)
+
+
+def _session_reminder_rows(chunk, sessions, booked_only, org_offsets, since, now) -> list[tuple]:
     prefs = preferences_for(row[1] for row in chunk)
     kind = Kind.SESSION_REMINDER
     planned = []
@@ -253,6 +267,8 @@ def _session_reminder_rows(chunk, sessions, org_offsets, since, now) -> list[tup
         if not channels:
             continue
         for session_id, starts_at, org_id in sessions[group_id]:
+            if session_id in booked_only and user_id not in booked_only[session_id]:
+                continue
             offsets = user_offsets or offsets_for(None, org_id, org_offsets)
             stamp = int(starts_at.timestamp())
             for offset in offsets:
