@@ -22,6 +22,7 @@ from icalendar import Calendar, Event, Timezone
 
 from accounts.models import User
 
+from .bookings import Places, session_places
 from .models import CalendarFeed, GroupSession
 
 PRODID = "-//Peer Support//Groups//EN"
@@ -44,7 +45,7 @@ def _calendar(name: str | None = None) -> Calendar:
     return cal
 
 
-def _event(session: GroupSession) -> Event:
+def _event(session: GroupSession, places: Places | None = None) -> Event:
     group = session.group
     tz = group.tzinfo
     event = Event()
@@ -54,7 +55,7 @@ def _event(session: GroupSession) -> Event:
     event.add("dtstart", session.starts_at.astimezone(tz))
     event.add("dtend", session.ends_at.astimezone(tz))
     event.add("summary", group.name)
-    event.add("status", "CANCELLED" if session.is_cancelled else "CONFIRMED")
+    event.add("status", _status(session, places))
     page = settings.SITE_URL + reverse("groups:detail", kwargs={"pk": group.pk})
     event.add("url", page)
     if group.meets_in_person and group.venue_address:
@@ -62,8 +63,27 @@ def _event(session: GroupSession) -> Event:
     elif group.meets_online:
         event.add("location", _("Online. The link is on the group page."))
     # The meeting link itself stays on the site, where only members see it, near the time.
-    event.add("description", f"{group.description}\n\n{page}")
+    event.add("description", "\n\n".join([*_places_note(places), group.description, page]))
     return event
+
+
+def _status(session: GroupSession, places: Places | None) -> str:
+    if session.is_cancelled:
+        return "CANCELLED"
+    # A member without a place at a session with fewer places than members may not come.
+    if places is not None and places.is_member and not places.expected:
+        return "TENTATIVE"
+    return "CONFIRMED"
+
+
+def _places_note(places: Places | None) -> list[str]:
+    if places is None or not places.needed:
+        return []
+    if places.has_place:
+        return [_("You have a place at this session.")]
+    if places.is_member:
+        return [_("This session has fewer places. Save your place on the group page.")]
+    return []
 
 
 @functools.lru_cache(maxsize=256)
@@ -103,18 +123,21 @@ def _years(sessions: Iterable[GroupSession]) -> tuple[int, int] | None:
     return (min(years), max(years)) if years else None
 
 
-def session_ics(session: GroupSession) -> bytes:
-    """One session as a calendar file with a single VEVENT."""
+def session_ics(session: GroupSession, *, places: Places | None = None) -> bytes:
+    """One session as a calendar file with a single VEVENT; `places` as its viewer sees them."""
     cal = _calendar()
-    cal.add_component(_event(session))
+    cal.add_component(_event(session, places))
     return _to_bytes(cal, _years([session]))
 
 
-def sessions_ics(sessions: Iterable[GroupSession], *, name: str) -> bytes:
+def sessions_ics(
+    sessions: Iterable[GroupSession], *, name: str, places: dict[int, Places] | None = None
+) -> bytes:
     sessions = list(sessions)
+    places = places or {}
     cal = _calendar(name)
     for session in sessions:
-        cal.add_component(_event(session))
+        cal.add_component(_event(session, places.get(session.pk)))
     return _to_bytes(cal, _years(sessions))
 
 
@@ -173,4 +196,6 @@ def feed_sessions(user: User):
 
 def feed_ics(feed: CalendarFeed) -> bytes:
     CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
-    return sessions_ics(feed_sessions(feed.user), name=_("My peer support groups"))
+    sessions = list(feed_sessions(feed.user))
+    places = session_places(sessions, user=feed.user)
+    return sessions_ics(sessions, name=_("My peer support groups"), places=places)

@@ -135,7 +135,10 @@ class SessionChangeForm(forms.Form):
         label=_("Places at this session"),
         min_value=1,
         required=False,
-        help_text=_("Leave empty to use the group's number of places."),
+        help_text=_(
+            "Leave empty to use the group's number of places. With fewer places than "
+            "members, members save a place on the group page, first come first served."
+        ),
     )
 
 

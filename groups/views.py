@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from peersupport.choices import choice_labels
 from peersupport.urlpattern import pk_url
 
-from . import access, attendance, calendar, membership
+from . import access, attendance, bookings, calendar, membership
 from .forms import GroupFilterForm
 from .models import (
     Attendance,
@@ -28,6 +28,7 @@ from .models import (
     Group,
     GroupSession,
     Membership,
+    SessionBooking,
     SessionSeries,
     WaitingListOffer,
 )
@@ -142,6 +143,9 @@ def group_detail(request, pk):
                 user=request.user, session__in=sessions, status="apologies"
             ).values_list("session_id", flat=True)
         )
+    places = bookings.session_places(sessions, user=request.user)
+    for session in sessions:
+        session.places = places.get(session.pk)
     link_session = None
     if group.meeting_link and (is_member or can_moderate):
         link_session = next((s for s in sessions if s.meeting_link_open(now)), None)
@@ -200,6 +204,27 @@ def leave(request, pk):
 
 @login_required
 @require_POST
+def waiting_stay(request, pk):
+    """Someone we stopped offering places to says they still want one."""
+    mine = get_object_or_404(
+        Membership.objects.filter(user=request.user, status="waiting").select_related("group"),
+        group=pk,
+    )
+    try:
+        result = membership.waiting_list_stay(user=request.user, membership=mine)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        if result.is_member:
+            text = _("A place was free, so it is yours. You are a member of %(name)s.")
+        else:
+            text = _("Thank you. We will offer you the next free place in %(name)s.")
+        messages.success(request, text % {"name": mine.group})
+    return redirect("groups:detail", pk=pk)
+
+
+@login_required
+@require_POST
 def offer_respond(request, pk):
     offer = get_object_or_404(
         WaitingListOffer.objects.filter(membership__user=request.user).select_related(
@@ -229,9 +254,18 @@ def session_ics(request, pk):
         ).select_related("group"),
         pk=pk,
     )
-    response = HttpResponse(calendar.session_ics(session), content_type="text/calendar")
+    places = bookings.session_places([session], user=request.user)
+    response = HttpResponse(
+        calendar.session_ics(session, places=places.get(session.pk)), content_type="text/calendar"
+    )
     response["Content-Disposition"] = f'attachment; filename="group-session-{session.pk}.ics"'
     return response
+
+
+def _back_to_session(request, session: GroupSession):
+    if request.POST.get("next") == "sessions":
+        return redirect(reverse("groups:my_sessions") + f"#session-{session.pk}")
+    return redirect(reverse("groups:detail", args=[session.group_id]) + f"#session-{session.pk}")
 
 
 @login_required
@@ -249,10 +283,40 @@ def apologies(request, pk):
             messages.success(request, _("Thank you for letting us know you cannot come."))
     except ValidationError as error:
         messages.error(request, error.messages[0])
-    back = request.POST.get("next")
-    if back == "sessions":
-        return redirect("groups:my_sessions")
-    return redirect("groups:detail", pk=session.group_id)
+    return _back_to_session(request, session)
+
+
+@login_required
+@require_POST
+def session_place(request, pk):
+    """Save a place at a session with fewer places than members, wait for one, or give it up."""
+    session = get_object_or_404(
+        GroupSession.objects.for_member(request.user).select_related("group"), pk=pk
+    )
+    action = request.POST.get("action")
+    try:
+        if action == "cancel":
+            bookings.session_place_cancel(user=request.user, session=session)
+            messages.success(request, _("Done. Your place can go to someone else."))
+        elif action in ("save", "wait"):
+            booking = bookings.session_place_save(
+                user=request.user, session=session, wait_if_full=action == "wait"
+            )
+            if booking.status == SessionBooking.Status.BOOKED:
+                messages.success(request, _("Your place is saved. See you there!"))
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "You are on the waiting list for this session. If someone cancels, "
+                        "the place is yours and we will show it here."
+                    ),
+                )
+        else:
+            raise Http404
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    return _back_to_session(request, session)
 
 
 @login_required
@@ -262,6 +326,7 @@ def mine(request):
         Membership.objects.filter(
             group=OuterRef("group"), status="waiting", waiting_since__lt=OuterRef("waiting_since")
         )
+        .offerable()
         .values("group")
         .annotate(n=Count("pk"))
         .values("n")
@@ -302,9 +367,11 @@ def my_sessions(request):
             user=request.user, session__in=sessions, status="apologies"
         ).values_list("session_id", flat=True)
     )
+    places = bookings.session_places(sessions, user=request.user)
     group_url, ics_url = pk_url("groups:detail"), pk_url("groups:session_ics")
     for session in sessions:
         session.group_url, session.ics_url = group_url(session.group_id), ics_url(session.pk)
+        session.places = places.get(session.pk)
     feed = CalendarFeed.objects.filter(user=request.user).first()
     token = request.session.pop("groups_feed_token", None)
     feed_url = None
@@ -316,6 +383,7 @@ def my_sessions(request):
         {
             "sessions": sessions,
             "apologies": apologies,
+            "now": timezone.now(),
             "feed": feed,
             "feed_url": feed_url,
             "webcal_url": feed_url.replace("https://", "webcal://").replace("http://", "webcal://")

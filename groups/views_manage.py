@@ -15,9 +15,16 @@ from accounts.models import User
 from accounts.permissions import coordinator_required
 from programmes.models import Enrolment, Programme
 
-from . import access, attendance, membership, services
+from . import access, attendance, bookings, membership, services
 from .forms import AddMemberForm, GroupForm, SeriesForm, SessionChangeForm
-from .models import Attendance, Group, GroupSession, Membership, SessionSeries
+from .models import (
+    Attendance,
+    Group,
+    GroupSession,
+    Membership,
+    SessionBooking,
+    SessionSeries,
+)
 
 
 @coordinator_required
@@ -117,6 +124,9 @@ def group_manage(request, pk):
         .order_by("display_name")
     )
     sessions = list(group.sessions.upcoming().order_by("starts_at")[:12])
+    places = bookings.session_places(sessions)
+    for session in sessions:
+        session.places = places.get(session.pk)
     return render(
         request,
         "groups/manage/group.html",
@@ -245,13 +255,49 @@ def session_edit(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.session_reschedule(user=request.user, session=session, **form.cleaned_data)
+            session = services.session_reschedule(
+                user=request.user, session=session, **form.cleaned_data
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("Session saved. Members will be told about any change."))
+            _tell_about_places(request, session)
             return redirect("groups:manage", pk=session.group_id)
-    return render(request, "groups/manage/session_form.html", {"form": form, "session": session})
+    return render(
+        request,
+        "groups/manage/session_form.html",
+        {"form": form, "session": session, "places": _places_of(session)},
+    )
+
+
+def _places_of(session: GroupSession) -> bookings.Places | None:
+    return bookings.session_places([session]).get(session.pk)
+
+
+def _tell_about_places(request, session: GroupSession) -> None:
+    places = _places_of(session)
+    if places is None or not places.needed:
+        return
+    if places.over:
+        messages.warning(
+            request,
+            _(
+                "%(booked)s people had already saved a place, more than the %(capacity)s "
+                "places you set. They all keep their place: nobody has been taken off. "
+                "Nobody else can save a place unless some of them cancel."
+            )
+            % {"booked": places.booked, "capacity": places.capacity},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "This session has fewer places than the group has members, so members save "
+                "a place on the group page. %(booked)s of %(capacity)s places are saved."
+            )
+            % {"booked": places.booked, "capacity": places.capacity},
+        )
 
 
 @coordinator_required
@@ -294,6 +340,8 @@ def _attendance_rows(session: GroupSession, user_ids=None) -> list[dict]:
 def attendance_sheet(request, pk):
     """Tap came / did not come / sent apologies for each member."""
     session = _moderated_session(request, pk)
+    places = _places_of(session)
+    booking_list = bookings.session_booking_list(session) if places is not None else []
     return render(
         request,
         "groups/manage/attendance.html",
@@ -301,6 +349,9 @@ def attendance_sheet(request, pk):
             "session": session,
             "rows": _attendance_rows(session),
             "choices": Attendance.Status.choices,
+            "places": places,
+            "booked": [b for b in booking_list if b.status == SessionBooking.Status.BOOKED],
+            "waiting": [b for b in booking_list if b.status == SessionBooking.Status.WAITING],
         },
     )
 

@@ -17,6 +17,7 @@ from groups.models import (
     GuidelinesAcceptance,
     Membership,
     PostReport,
+    SessionBooking,
     SessionSeries,
     Thread,
     WaitingListOffer,
@@ -440,12 +441,24 @@ def test_it_shows_attendance_figures_to_coordinators(
 
 
 def _populate(programme, groups: int, members: int, sessions: int):
+    """Every other session has fewer places than members; half the places are saved and
+    one person waits for one."""
     made = []
     for _ in range(groups):
         group = GroupFactory(programme=programme, capacity=members + 5)
-        MembershipFactory.create_batch(members, group=group)
+        people = [m.user for m in MembershipFactory.create_batch(members, group=group)]
         for day in range(sessions):
-            GroupSessionFactory(group=group, starts_at=timezone.now() + dt.timedelta(days=day + 1))
+            session = GroupSessionFactory(
+                group=group,
+                starts_at=timezone.now() + dt.timedelta(days=day + 1),
+                capacity=max(members - 1, 1) if day % 2 else None,
+            )
+            if session.capacity:
+                saved = people[: session.capacity // 2]
+                SessionBooking.objects.bulk_create(
+                    [SessionBooking(session=session, user=p, status="booked") for p in saved]
+                    + [SessionBooking(session=session, user=people[-1], status="waiting")]
+                )
         made.append(group)
     return made
 
@@ -488,3 +501,39 @@ def test_it_shows_the_run_page_in_a_bounded_number_of_queries(
     with django_assert_max_num_queries(18):
         response = client.get(reverse("groups:manage", args=[group.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("size", [(2, 2), (30, 20)])
+def test_it_shows_my_sessions_and_calendars_in_a_bounded_number_of_queries(
+    client, programme, size, django_assert_max_num_queries
+):
+    groups = _populate(programme, 3, *size)
+    person = Membership.objects.filter(group=groups[0]).order_by("pk").last().user
+    for group in groups[1:]:
+        MembershipFactory(group=group, user=person)
+    _as(client, person)
+    response = client.post(reverse("groups:feed_change"), {"action": "new"}, follow=True)
+    feed_url = response.context["feed_url"]
+    session = GroupSession.objects.filter(group=groups[0], capacity__isnull=False).first()
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("groups:my_sessions"))
+    assert "You are number 1 on the waiting list for this session." in page.text
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("groups:session_ics", args=[session.pk])).status_code == 200
+    client.logout()
+    with django_assert_max_num_queries(7):
+        assert b"STATUS:TENTATIVE" in client.get(feed_url).content
+
+
+@pytest.mark.parametrize("size", [(2, 2), (30, 20)])
+def test_it_shows_who_saved_a_place_in_a_bounded_number_of_queries(
+    client, programme, coordinator, size, django_assert_max_num_queries
+):
+    (group,) = _populate(programme, 1, *size)
+    session = GroupSession.objects.filter(group=group, capacity__isnull=False).first()
+    _as(client, coordinator)
+    with django_assert_max_num_queries(14):
+        response = client.get(reverse("groups:attendance", args=[session.pk]))
+    assert "Saved a place" in response.text
+    with django_assert_max_num_queries(14):
+        assert client.get(reverse("groups:session_edit", args=[session.pk])).status_code == 200
