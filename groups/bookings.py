@@ -165,7 +165,7 @@ def session_booking_list(session: GroupSession) -> list[SessionBooking]:
 
 
 def _lock_session(session: GroupSession) -> GroupSession:
-    return GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
+    return GroupSession.objects.for_change().get(pk=session.pk)
 
 
 def _check_open(session: GroupSession) -> None:

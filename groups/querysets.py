@@ -82,6 +82,15 @@ class GroupQuerySet(models.QuerySet):
 
 
 class GroupSessionQuerySet(models.QuerySet):
+    def for_change(self):
+        """Sessions locked for a change (in a transaction), read with their group.
+
+        Only the session rows are locked: locking the group too would take it after a
+        membership when someone saves a place, the opposite order to leaving a group
+        (group, membership, then sessions), and the two would deadlock.
+        """
+        return self.select_for_update(of=("self",)).select_related("group")
+
     def scheduled(self):
         return self.filter(status="scheduled")
 

@@ -265,7 +265,7 @@ def _move(session: GroupSession, *, starts_at: dt.datetime, ends_at: dt.datetime
 def session_cancel(*, user: User, session: GroupSession) -> GroupSession:
     """Cancel one session; members are told through the recorded change."""
     require_manager(user, session.group)
-    session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
+    session = GroupSession.objects.for_change().get(pk=session.pk)
     if session.is_cancelled:
         return session
     if session.ends_at < timezone.now():
@@ -291,7 +291,7 @@ def session_reschedule(
     saved place away (the page tells the coordinator how many have one).
     """
     require_manager(user, session.group)
-    session = GroupSession.objects.select_for_update().select_related("group").get(pk=session.pk)
+    session = GroupSession.objects.for_change().get(pk=session.pk)
     if session.is_cancelled or session.ends_at < timezone.now():
         raise SessionNotChangeable(_("Only sessions that are still to come can be changed."))
     if capacity != session.capacity:
