@@ -1,4 +1,6 @@
 """Demo groups: weekly, fortnightly and monthly, with members and a supporter facilitator.
+One coming session of the weekly group meets in a smaller room: it has fewer places than
+the group has members, and some members have saved one.
 
 Keyed on programme and group name, so seeding twice changes nothing.
 """
@@ -12,7 +14,7 @@ from django.utils import timezone
 from programmes.models import Enrolment
 
 from . import services
-from .models import Group, Membership, SessionSeries
+from .models import Group, GroupSession, Membership, SessionBooking, SessionSeries
 
 GROUPS = [
     {
@@ -26,6 +28,7 @@ GROUPS = [
         "accessibility_notes": "Step-free entrance, hearing loop, accessible toilet. Free parking.",
         "capacity": 10,
         "series": ("weekly", 1, dt.time(18, 0), 90),
+        "smaller_room": (6, 3),  # places at one coming session, and how many are saved
     },
     {
         "programme": 1,
@@ -63,7 +66,11 @@ def seed(context) -> None:
     for spec in GROUPS:
         programme = context.programmes[spec["programme"]]
         frequency, weekday, start_time, minutes = spec["series"]
-        fields = {k: v for k, v in spec.items() if k not in ("programme", "name", "series")}
+        fields = {
+            k: v
+            for k, v in spec.items()
+            if k not in ("programme", "name", "series", "smaller_room")
+        }
         group, created = Group.objects.get_or_create(
             programme=programme, name=spec["name"], defaults=fields
         )
@@ -118,3 +125,22 @@ def seed(context) -> None:
                     "waiting_since": now + dt.timedelta(seconds=i) if status == "waiting" else None,
                 },
             )
+        if "smaller_room" in spec:
+            _smaller_room(group, *spec["smaller_room"])
+
+
+def _smaller_room(group: Group, places: int, saved: int) -> None:
+    """Give the group's second coming session fewer places, unless one already has."""
+    coming = group.sessions.upcoming().scheduled().order_by("starts_at")
+    if coming.filter(capacity__isnull=False).exists():
+        return
+    first_two = list(coming.filter(series__isnull=False).values_list("pk", flat=True)[:2])
+    if len(first_two) < 2:
+        return
+    session_id = first_two[1]
+    GroupSession.objects.filter(pk=session_id).update(capacity=places)
+    members = group.memberships.members().order_by("joined_at", "pk")
+    for item in members[:saved]:
+        SessionBooking.objects.get_or_create(
+            session_id=session_id, user_id=item.user_id, defaults={"status": "booked"}
+        )
