@@ -232,18 +232,22 @@ def session_place_save(*, user: User, session: GroupSession, wait_if_full: bool 
     return booking
 
 
-def _release(session: GroupSession, user_id: int) -> bool:
-    """Give up a person's place or waiting-list place; the caller holds the session lock."""
-    deleted, _counts = SessionBooking.objects.filter(session=session, user_id=user_id).delete()
-    if deleted:
+def _release(session: GroupSession, user_id: int) -> str | None:
+    """Give up a person's place or waiting-list place; the caller holds the session lock.
+    Returns what they gave up: "booked", "waiting" or None."""
+    booking = SessionBooking.objects.filter(session=session, user_id=user_id).first()
+    if booking is None:
+        return None
+    booking.delete()
+    if booking.status == BOOKED:
         _promote(session)
-    return bool(deleted)
+    return booking.status
 
 
 @transaction.atomic
-def session_place_cancel(*, user: User, session: GroupSession) -> bool:
+def session_place_cancel(*, user: User, session: GroupSession) -> str | None:
     """Give up a saved place (it goes to the first person waiting) or leave the session's
-    waiting list. True if there was something to give up."""
+    waiting list. Returns what was given up: "booked", "waiting" or None."""
     session = _lock_session(session)
     if session.starts_at <= timezone.now():
         raise SessionNotChangeable(_("This session has already started."))
@@ -253,7 +257,7 @@ def session_place_cancel(*, user: User, session: GroupSession) -> bool:
     return released
 
 
-def session_place_release(*, session: GroupSession, user_id: int) -> bool:
+def session_place_release(*, session: GroupSession, user_id: int) -> str | None:
     """The same as cancelling, for callers that already checked who may (apologies, leaving
     the group). Runs in the caller's transaction."""
     return _release(_lock_session(session), user_id)
@@ -267,7 +271,7 @@ def places_release_for_leaver(*, group_id: int, user_id: int) -> int:
         starts_at__gt=timezone.now(),
         bookings__user_id=user_id,
     ).order_by("pk")
-    return sum(session_place_release(session=s, user_id=user_id) for s in sessions)
+    return sum(bool(session_place_release(session=s, user_id=user_id)) for s in sessions)
 
 
 def places_after_capacity_change(*, session: GroupSession) -> int:

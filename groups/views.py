@@ -296,8 +296,18 @@ def session_place(request, pk):
     action = request.POST.get("action")
     try:
         if action == "cancel":
-            bookings.session_place_cancel(user=request.user, session=session)
-            messages.success(request, _("Done. Your place can go to someone else."))
+            released = bookings.session_place_cancel(user=request.user, session=session)
+            messages.success(
+                request,
+                {
+                    SessionBooking.Status.BOOKED: _(
+                        "Your place is cancelled. Thank you: it can go to someone else."
+                    ),
+                    SessionBooking.Status.WAITING: _(
+                        "You have left the waiting list for this session."
+                    ),
+                }.get(released, _("You had no place at this session.")),
+            )
         elif action in ("save", "wait"):
             booking = bookings.session_place_save(
                 user=request.user, session=session, wait_if_full=action == "wait"

@@ -1,4 +1,5 @@
-"""Peer groups on a phone: find, join, calendar, waiting list promotion, attendance, moderation."""
+"""Peer groups on a phone: find, join, calendar, waiting list promotion, a place at a session
+with fewer places than members, attendance, moderation."""
 
 from __future__ import annotations
 
@@ -106,6 +107,42 @@ def test_members_join_wait_get_promoted_and_a_facilitator_runs_the_group(
     shot(cat_page, "groups-promoted-phone")
     assert Membership.objects.get(group=group, user=cat).status == "member"
 
+    # One week the group meets in a smaller room: one place for its two members. Ben saves
+    # it; Cat sees the session is full and waits; Ben cancels and the place is Cat's.
+    small = group.sessions.order_by("starts_at").first()
+    local = small.local_start
+    services.session_reschedule(
+        user=coordinator,
+        session=small,
+        date=local.date(),
+        start_time=local.time(),
+        duration_minutes=90,
+        capacity=1,
+    )
+    ben_page.goto(f"{url}/groups/{group.pk}/")
+    expect(ben_page.get_by_text("Only 1 place at this session")).to_be_visible()
+    axe_check(ben_page)
+    ben_page.get_by_role("button", name=re.compile("Save my place")).click()
+    expect(ben_page.get_by_text("Your place is saved")).to_be_visible()
+    expect(ben_page.get_by_text("You have a place.")).to_be_visible()
+    axe_check(ben_page)
+    cat_page.goto(f"{url}/my/sessions/")
+    expect(cat_page.get_by_text("This session is full.")).to_be_visible()
+    axe_check(cat_page)
+    cat_page.get_by_role("button", name=re.compile("Join the waiting list")).click()
+    expect(
+        cat_page.get_by_text("You are number 1 on the waiting list for this session.")
+    ).to_be_visible()
+    axe_check(cat_page)
+    ben_page.get_by_role("button", name=re.compile("Cancel my place")).click()
+    expect(ben_page.get_by_text("Your place is cancelled")).to_be_visible()
+    expect(ben_page.get_by_text("This session is full.")).to_be_visible()
+    cat_page.reload()
+    expect(cat_page.get_by_text("You have a place.")).to_be_visible()
+    axe_check(cat_page)
+    shot(cat_page, "groups-session-place-phone")
+    assert list(small.bookings.values_list("user", "status")) == [(cat.pk, "booked")]
+
     # Ben starts a conversation after agreeing to the guidelines; Cat reports the post.
     ben_page.goto(f"{url}/groups/{group.pk}/")
     ben_page.get_by_role("link", name="Group discussion").click()
@@ -158,6 +195,13 @@ def test_members_join_wait_get_promoted_and_a_facilitator_runs_the_group(
     shot(fac_page, "groups-attendance-phone")
     assert Attendance.objects.get(session=past, user=ben).status == "present"
     assert Attendance.objects.get(session=past, user=cat).status == "apologies"
+
+    # The facilitator sees who has a place at the smaller session.
+    fac_page.goto(f"{url}/manage/sessions/{small.pk}/attendance/")
+    places = fac_page.get_by_role("region", name="Places at this session")
+    expect(places.get_by_text("1 of 1 places saved.")).to_be_visible()
+    expect(places.get_by_role("listitem").filter(has_text="Cat Member")).to_be_visible()
+    axe_check(fac_page)
 
     fac_page.goto(f"{url}/manage/moderation/")
     expect(fac_page.get_by_text("It is an advert.")).to_be_visible()

@@ -74,16 +74,16 @@ def test_it_gives_a_cancelled_place_to_the_first_person_waiting(small_session, p
     first, second, third, fourth = people
     for person in people:
         bookings.session_place_save(user=person, session=small_session, wait_if_full=True)
-    assert bookings.session_place_cancel(user=second, session=small_session)
+    assert bookings.session_place_cancel(user=second, session=small_session) == "booked"
     assert _statuses(small_session) == {
         first.pk: "booked",
         third.pk: "booked",
         fourth.pk: "waiting",
     }
     # Leaving the waiting list gives nobody a place.
-    bookings.session_place_cancel(user=fourth, session=small_session)
+    assert bookings.session_place_cancel(user=fourth, session=small_session) == "waiting"
     assert _statuses(small_session) == {first.pk: "booked", third.pk: "booked"}
-    assert not bookings.session_place_cancel(user=fourth, session=small_session)
+    assert bookings.session_place_cancel(user=fourth, session=small_session) is None
 
 
 def test_it_gives_places_of_people_who_leave_the_group_to_those_waiting(

@@ -58,7 +58,8 @@ def test_a_member_saves_and_cancels_a_place_from_the_group_page(
     page = client.get(group.get_absolute_url()).text
     assert "You have a place." in page and "Cancel my place" in page
     assert "I cannot come" not in page  # cancelling the place says it
-    client.post(_place_url(small_session), {"action": "cancel"})
+    response = client.post(_place_url(small_session), {"action": "cancel"}, follow=True)
+    assert "Your place is cancelled." in response.text
     assert _statuses(small_session) == {}
 
 
@@ -81,6 +82,9 @@ def test_a_member_without_a_place_sees_the_session_is_full_and_can_wait_or_send_
     )
     assert "You are number 1 on the waiting list for this session." in response.text
     assert "Leave this waiting list" in response.text
+    response = client.post(_place_url(small_session), {"action": "cancel"}, follow=True)
+    assert "You have left the waiting list for this session." in response.text
+    client.post(_place_url(small_session), {"action": "wait"})
     # Someone cancels: the place is theirs.
     bookings.session_place_cancel(user=people[0], session=small_session)
     assert "You have a place." in client.get(reverse("groups:my_sessions")).text
