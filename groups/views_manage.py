@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -254,6 +255,7 @@ def session_edit(request, pk):
         },
     )
     if request.method == "POST" and form.is_valid():
+        capacity_before = session.capacity
         try:
             session = services.session_reschedule(
                 user=request.user, session=session, **form.cleaned_data
@@ -262,7 +264,8 @@ def session_edit(request, pk):
             form.add_error(None, error)
         else:
             messages.success(request, _("Session saved. Members will be told about any change."))
-            _tell_about_places(request, session)
+            if session.capacity != capacity_before:
+                _tell_about_places(request, session)
             return redirect("groups:manage", pk=session.group_id)
     return render(
         request,
@@ -282,12 +285,19 @@ def _tell_about_places(request, session: GroupSession) -> None:
     if places.over:
         messages.warning(
             request,
-            _(
+            ngettext(
                 "%(booked)s people had already saved a place, more than the %(capacity)s "
-                "places you set. They all keep their place: nobody has been taken off. "
-                "Nobody else can save a place unless some of them cancel."
+                "place you set.",
+                "%(booked)s people had already saved a place, more than the %(capacity)s "
+                "places you set.",
+                places.capacity,
             )
-            % {"booked": places.booked, "capacity": places.capacity},
+            % {"booked": places.booked, "capacity": places.capacity}
+            + " "
+            + _(
+                "They all keep their place: nobody has been taken off. Nobody else can save "
+                "a place unless some of them cancel."
+            ),
         )
     else:
         messages.info(
