@@ -3,13 +3,13 @@
 A coordinator can give one session its own, smaller number of places (a smaller room one
 week). While that number is below the number of members, members save a place there, first
 come first served, and the rest can join that session's waiting list: when someone cancels,
-the first person waiting gets the place by themselves. Reminders for such a session go only to
-people with a place (`people_with_places`, read by the notifications app).
+the first person waiting gets the place without having to do anything. Reminders for such a
+session go only to people with a place (`people_with_places`, read by the notifications app).
 
-Every change to who has a place locks the session row (`select_for_update`), so the last place
-is never given twice. A member's booking also locks their membership row first, in the same
-order as leaving a group does, so someone leaving cannot keep a place by booking at the same
-moment.
+Every change to who has a place locks the session row (`GroupSession.objects.for_change()`),
+so the last place is never given twice. Saving a place locks the member's membership row
+first: leaving a group locks the group, the membership, then the sessions, so the two take
+locks in the same order, and someone leaving cannot keep a place by saving it at that moment.
 """
 
 from __future__ import annotations
