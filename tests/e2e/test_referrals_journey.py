@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from notifications.models import Delivery
 from referrals.models import Referral, ReferralLink
 from tests import factories
 from tests.e2e.conftest import PHONE
@@ -90,20 +91,8 @@ def test_referral_link_and_named_referral_journey(
     referral = Referral.objects.get(link=link)
     assert referral.status == "enrolled" and referral.new_account
 
-    # The coordinator sees the sign-up with its source.
-    page.context.clear_cookies()
-    login(page, coordinator)
-    page.goto(f"{live_server.url}/manage/programmes/{programme.pk}/")
-    page.get_by_role("link", name="Referrals", exact=True).click()
-    row = page.get_by_role("row").filter(has_text="Vic Visitor")
-    expect(row).to_contain_text("Diabetes clinic waiting room")
-    expect(row).to_contain_text("Riverside Surgery")
-    axe_check(page)
-    shot(page, "referrals-inbox-desktop")
-
-    # The clinician refers a named patient; the invitation goes out by e-mail.
-    page.context.clear_cookies()
-    login(page, clinician)
+    # The clinician refers a named patient; the invitation goes out by e-mail, through the
+    # notifications ledger (the task queued when the referral is saved runs eagerly here).
     page.goto(f"{live_server.url}/clinician/")
     page.get_by_role("link", name="Refer a patient").click()
     page.get_by_label("Patient's name").fill("Rosa Green")
@@ -118,6 +107,31 @@ def test_referral_link_and_named_referral_journey(
     invitations = [m for m in mail.outbox if m.to == ["rosa@example.org"]]
     assert len(invitations) == 1
     token = re.search(r"/invited/([A-Za-z0-9_-]{43})/", invitations[0].body).group(1)
+    named = Referral.objects.get(patient_name="Rosa Green")
+    sent = Delivery.objects.for_referrals([named.pk]).get(kind="referral_invitation")
+    assert sent.status == "sent" and sent.user is None
+
+    # The coordinator sees the sign-up with its source, and that the named invitation went.
+    page.context.clear_cookies()
+    login(page, coordinator)
+    page.goto(f"{live_server.url}/manage/programmes/{programme.pk}/")
+    page.get_by_role("link", name="Referrals", exact=True).click()
+    row = page.get_by_role("row").filter(has_text="Vic Visitor")
+    expect(row).to_contain_text("Diabetes clinic waiting room")
+    expect(row).to_contain_text("Riverside Surgery")
+    axe_check(page)
+    shot(page, "referrals-inbox-desktop")
+
+    page.get_by_role("link", name="Rosa Green").click()
+    messages = page.get_by_role("table", name="The invitation and the reminder")
+    expect(
+        messages.get_by_role("row").filter(has_text="Invitation after a referral")
+    ).to_contain_text("Sent")
+    expect(messages.get_by_role("row").filter(has_text="Reminder")).to_contain_text("Will go")
+    axe_check(page)
+    shot(page, "referrals-detail-desktop")
+    page.context.clear_cookies()
+    login(page, clinician)
 
     # The patient follows the e-mail on their phone, signs up (e-mail filled in) and joins.
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
