@@ -447,3 +447,14 @@ def test_the_failed_list_and_inbox_run_a_fixed_number_of_queries_with_failed_inv
     with django_assert_max_num_queries(11):
         inbox = client.get(reverse("referrals:inbox", args=[programme.pk]))
     assert inbox.content.decode().count("Invitation could not be sent by text message") == size
+
+
+@pytest.mark.parametrize("who", ["clinician", "member", "stranger"])
+def test_people_who_are_not_coordinators_cannot_retry_an_invitation(
+    client, request, who, refer, provider
+):
+    _referral, row = _fail_invitation_text(refer, provider)
+    client.force_login(request.getfixturevalue(who))
+    response = client.post(reverse("notifications:failed_retry", args=[row.pk]))
+    assert response.status_code == 403
+    assert Delivery.objects.get(pk=row.pk).status == "failed"
