@@ -1047,6 +1047,7 @@ class ReferralInvitationSource:
         return referral.phone_normalised, fit_sms(self._wordings(referral))
 
     def _wordings(self, referral) -> list[str]:
+        """Longest first; even the shortest names the sender, so the link is not a stranger's."""
         names = {
             "name": referral.patient_name,
             "clinician": referral.clinician.user.display_name if referral.clinician else "",
@@ -1055,16 +1056,16 @@ class ReferralInvitationSource:
         }
         wordings = [
             _("%(org)s invites you to peer support. Find out more, or say no thanks: %(url)s"),
-            _("You are invited to peer support. Find out more: %(url)s"),
+            _("An invitation from %(org)s: %(url)s"),
         ]
         if names["clinician"]:
-            wordings.insert(
-                0,
+            wordings[:0] = [
                 _(
-                    "Hello %(name)s. %(clinician)s asked %(org)s to invite you to peer support. "
-                    "Find out more, or say no thanks: %(url)s"
+                    "Hello %(name)s. %(clinician)s asked %(org)s to invite you to peer support: "
+                    "%(url)s"
                 ),
-            )
+                _("%(clinician)s asked %(org)s to invite you to peer support: %(url)s"),
+            ]
         return [wording % names for wording in wordings]
 
 
@@ -1106,14 +1107,11 @@ class ReferralReminderSource(ReferralInvitationSource):
 
     def _wordings(self, referral) -> list[str]:
         names = {"org": referral.programme.organisation.name, "url": referral.url}
-        return [
-            _(
-                "A reminder from %(org)s: your invitation to peer support is still open. "
-                "If it is not for you, there is no need to reply. %(url)s"
-            )
-            % names,
-            _("A reminder: your invitation to peer support is still open. %(url)s") % names,
+        wordings = [
+            _("A reminder from %(org)s: your invitation to peer support is still open. %(url)s"),
+            _("A reminder from %(org)s: %(url)s"),
         ]
+        return [wording % names for wording in wordings]
 
 
 REFERRAL_SOURCES = {

@@ -143,13 +143,21 @@ def test_an_email_only_referral_gets_its_invitation_by_email(refer, sms_outbox):
     assert _rows(referral)["referral_invitation:email"].status == "sent"
 
 
-def test_a_mobile_only_referral_gets_a_short_text(refer, sms_outbox):
+def test_a_mobile_only_referral_gets_a_short_text(refer, sms_outbox, organisation, clinician):
+    organisation.name = "Northfield Health"
+    organisation.save()
+    clinician.display_name = "Dr Asha Patel"
+    clinician.save()
     referral = refer(email="", phone="07700 900123")
     assert mail.outbox == []
     assert len(sms_outbox) == 1
     text = sms_outbox[0]
     assert text.to == "+447700900123"
     assert referral.url in text.body and len(text.body) <= 160
+    # With a greeting it would be 161 characters: the next wording fits in one text.
+    assert text.body == (
+        f"Dr Asha Patel asked Northfield Health to invite you to peer support: {referral.url}"
+    )
     assert referral.programme.name not in text.body  # texts show on locked phones
     assert referral.programme.organisation.name in text.body
     assert sorted(_rows(referral)) == ["referral_invitation:sms", "referral_reminder:sms"]
@@ -166,13 +174,14 @@ def test_a_referral_with_both_gets_an_email_and_a_text(refer, sms_outbox):
 def test_a_text_falls_back_to_shorter_words_when_names_are_long(
     refer, sms_outbox, organisation, clinician
 ):
-    organisation.name = "The Northfield and District Community Health and Wellbeing Partnership"
+    organisation.name = "Northfield and District Community Health Partnership"
     organisation.save()
     clinician.display_name = "Professor Alexandra Montgomery-Fitzwilliam"
     clinician.save()
     referral = refer(email="", phone="07700 900123", patient_name="Bartholomew Featherstonehaugh")
     body = sms_outbox[0].body
     assert len(body) <= 160 and body.endswith(referral.url)
+    assert organisation.name in body  # the shortest still says who it is from
 
 
 # --- exactly once ----------------------------------------------------------------------------
