@@ -5,6 +5,10 @@ Planning reads only rows whose moment falls in a time window `(since, now]`, wit
 queries on indexed columns (`GroupSession.starts_at`, `SessionChange.created_at`,
 `WaitingListOffer.created_at`), a constant number of queries per chunk of people.
 Apps that are not installed yet (or lack a model) simply plan nothing.
+
+A named referral's invitation and reminder are planned when the clinician makes the referral
+(`plan_referral_messages`), for a person with no account: those sources also say where to
+send (`email`, `text`) and, for the reminder, when it is time (`not_before`).
 """
 
 from __future__ import annotations
@@ -1047,7 +1051,7 @@ class ReferralInvitationSource:
         return referral.phone_normalised, fit_sms(self._wordings(referral))
 
     def _wordings(self, referral) -> list[str]:
-        """Longest first; even the shortest names the sender, so the link is not a stranger's."""
+        """Warmest first; even the last names the sender, so the link is not a stranger's."""
         names = {
             "name": referral.patient_name,
             "clinician": referral.clinician.user.display_name if referral.clinician else "",
