@@ -51,11 +51,21 @@ class SentMessage:
 
 def messages_of(referral) -> list[SentMessage]:
     """The invitation and reminder on each channel, and what became of each."""
-    rows = Delivery.objects.for_referrals([referral.pk]).order_by("kind", "channel")
+    rows = list(Delivery.objects.for_referrals([referral.pk]).order_by("kind", "channel"))
+    not_invited = {
+        row.channel
+        for row in rows
+        if row.kind == Kind.REFERRAL_INVITATION and row.status == Delivery.Status.FAILED
+    }
     messages = []
     for row in rows:
+        outcome = _outcome(row)
+        waiting = row.kind == Kind.REFERRAL_REMINDER and row.status == Delivery.Status.PENDING
+        if waiting and row.channel in not_invited:
+            # It is skipped when due unless the invitation goes first.
+            outcome = _("Only once the invitation has gone")
         message = SentMessage(
-            what=row.get_kind_display(), how=row.get_channel_display(), outcome=_outcome(row)
+            what=row.get_kind_display(), how=row.get_channel_display(), outcome=outcome
         )
         if row.status == Delivery.Status.FAILED:
             message.problem = str(PROBLEMS[(row.kind, row.channel)])
