@@ -467,3 +467,10 @@ def test_people_who_are_not_coordinators_cannot_retry_an_invitation(
     response = client.post(reverse("notifications:failed_retry", args=[row.pk]))
     assert response.status_code == 403
     assert Delivery.objects.get(pk=row.pk).status == "failed"
+
+
+def test_people_with_accounts_are_not_offered_referral_invitations_as_a_choice(client, member):
+    client.force_login(member)
+    page = client.get(reverse("notifications:preferences")).content.decode()
+    assert 'value="referral_invitation"' not in page and 'value="referral_reminder"' not in page
+    assert 'value="session_reminder"' in page
