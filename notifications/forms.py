@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .models import Kind
+from .models import REFERRAL_KINDS, Kind
 from .sources import OFFSET_CHOICES
 
 
@@ -23,8 +23,12 @@ def offset_label(minutes: int) -> str:
 
 
 OFFSET_FIELD_CHOICES = [(str(m), offset_label(m)) for m in sorted(OFFSET_CHOICES, reverse=True)]
+# Not offered: the digest (coordinators only, added for them below), a kind no longer sent,
+# and invitations to referred people, who have no account and so no choices to make.
 PERSON_KINDS = [
-    (k.value, k.label) for k in Kind if k not in (Kind.COORDINATOR_DIGEST, Kind.PAIRING_PROPOSED)
+    (k.value, k.label)
+    for k in Kind
+    if k not in (Kind.COORDINATOR_DIGEST, Kind.PAIRING_PROPOSED) and k not in REFERRAL_KINDS
 ]
 
 

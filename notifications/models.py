@@ -26,17 +26,27 @@ class Kind(models.TextChoices):
     CHECKIN_NUDGE = "checkin_nudge", _("Buddy check-in reminders")
     COORDINATOR_DIGEST = "coordinator_digest", _("Daily summary for coordinators")
     STAFF_ALERT = "staff_alert", _("Safety alerts about pairings, for coordinators")
+    # To a person a clinician referred, who has no account (yet): Delivery.user is empty.
+    REFERRAL_INVITATION = "referral_invitation", _("Invitation after a referral")
+    REFERRAL_REMINDER = "referral_reminder", _("Reminder of a referral invitation")
 
 
 # Safeguarding alerts reach coordinators whatever they have muted: by e-mail and in the app
 # always, by text message if they allow texts at all.
 ALWAYS_ON_KINDS = frozenset({Kind.STAFF_ALERT.value})
+# Messages to people without an account: no preferences, the address is read from the referral.
+REFERRAL_KINDS = (Kind.REFERRAL_INVITATION.value, Kind.REFERRAL_REMINDER.value)
 
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     SMS = "sms", _("Text message")
     IN_APP = "in_app", _("On this website")
+
+
+def referral_delivery_key(kind: str, referral_id: int, channel: str) -> str:
+    """The ledger key of a referral's invitation or reminder on one channel: each goes once."""
+    return f"{kind}:{referral_id}:{channel}"
 
 
 def default_offsets() -> list[int]:
@@ -158,8 +168,14 @@ class Delivery(models.Model):
         SKIPPED = "skipped", _("Not sent")
 
     key = models.CharField(max_length=200)
+    # Empty for a person without an account (REFERRAL_KINDS): the source reads their address
+    # at send time, and `organisation` says whose coordinators see the row.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="deliveries"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
     )
     organisation = models.ForeignKey(
         "programmes.Organisation",
@@ -191,6 +207,10 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["key"], name="notifications_delivery_key_unique"),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(organisation__isnull=False),
+                name="notifications_delivery_has_person_or_organisation",
+            ),
         ]
         indexes = [
             models.Index(

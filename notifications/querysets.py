@@ -37,5 +37,18 @@ class DeliveryQuerySet(models.QuerySet):
     def failed(self):
         return self.filter(status="failed")
 
+    def for_referrals(self, referral_ids):
+        """Invitations and reminders to referred people, found by their keys (an index)."""
+        from .models import REFERRAL_KINDS, Channel, referral_delivery_key
+
+        return self.filter(
+            key__in=[
+                referral_delivery_key(kind, referral_id, channel)
+                for referral_id in referral_ids
+                for kind in REFERRAL_KINDS
+                for channel in (Channel.EMAIL, Channel.SMS)
+            ]
+        )
+
     def due(self, now):
         return self.filter(status="pending", due_at__lte=now)

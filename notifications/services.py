@@ -33,6 +33,7 @@ import hashlib
 import logging
 import secrets
 import smtplib
+import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -177,6 +178,25 @@ def plan_digests(*, now: dt.datetime | None = None) -> int:
     rows = sources.plan_coordinator_digests(now=now)
     ledger_insert(rows)
     return len(rows)
+
+
+def referral_messages_plan(*, referral, now: dt.datetime | None = None) -> None:
+    """Plan a named referral's invitation and its one reminder, by e-mail and/or text, in the
+    caller's transaction; the invitation is handed to a worker once that commits."""
+    from .tasks import enqueue_batches
+
+    now = now or timezone.now()
+    rows = sources.plan_referral_messages(referral=referral, now=now)
+    ledger_insert(rows)
+    invitations = Delivery.objects.filter(
+        key__in=[row[0] for row in rows if row[3] == Kind.REFERRAL_INVITATION],
+        status=Status.PENDING,
+    )
+    ids = list(invitations.order_by("pk").values_list("pk", flat=True))
+    if ids:
+        # Marked as handed out, so the dispatcher leaves them to this task unless it is lost.
+        Delivery.objects.filter(pk__in=ids).update(enqueued_at=now)
+        enqueue_batches([ids])
 
 
 def matching_notice_deliver(*, notice, now: dt.datetime | None = None) -> BatchResult:
@@ -334,8 +354,15 @@ def sms_body(message: sources.Message) -> str:
     return text[:450]
 
 
+# Someone without an account has no quiet hours of their own: no texts at night, in the
+# site's time zone.
+NIGHT = NotificationPreference(quiet_start=dt.time(21), quiet_end=dt.time(8))
+
+
 def _decide(delivery: Delivery, pref, source, now: dt.datetime) -> tuple[str, object]:
     """("send", None), ("skip", reason) or ("defer", until) for one claimed row."""
+    if delivery.user_id is None:
+        return _decide_without_account(delivery, source, now)
     user = delivery.user
     if delivery.expires_at is not None and delivery.expires_at <= now:
         return "skip", "stale: too late to be useful"
@@ -357,6 +384,34 @@ def _decide(delivery: Delivery, pref, source, now: dt.datetime) -> tuple[str, ob
                 return "skip", "quiet hours"
             return "defer", until
     return "send", None
+
+
+def _decide_without_account(delivery: Delivery, source, now: dt.datetime) -> tuple[str, object]:
+    """A referred person: no preferences; the source knows the address and when it is time."""
+    if delivery.expires_at is not None and delivery.expires_at <= now:
+        return "skip", "stale: too late to be useful"
+    reason = source.skip_reason(delivery, None, now)
+    if reason:
+        return "skip", reason
+    until = source.not_before(delivery, now)
+    if until is None and delivery.channel == Channel.SMS:
+        until = NIGHT.quiet_until(now, zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    if until is None:
+        return "send", None
+    if delivery.expires_at is not None and until >= delivery.expires_at:
+        return "skip", "stale: too late to be useful"
+    return "defer", until
+
+
+def _without_account(row: Delivery, source) -> EmailMultiAlternatives | sms.SmsMessage:
+    """The e-mail or text to someone without an account, built by the source from its own
+    templates, with the same identity on every copy as other messages."""
+    if row.channel == Channel.EMAIL:
+        email = source.email(row)
+        email.extra_headers["Message-ID"] = message_id(row.key)
+        return email
+    to, body = source.text(row)
+    return sms.SmsMessage(to=to, body=body, idempotency_key=sms.idempotency_key(row.key))
 
 
 def claim(ids: list[int], *, now: dt.datetime) -> tuple[str, list[Delivery]]:
@@ -410,6 +465,9 @@ def _compose(rows, prefs, loaded, now, skipped, deferred, in_app, outgoing) -> N
         if action == "defer":
             deferred[row.pk] = detail
             continue
+        if row.user_id is None:
+            outgoing.append((row, _without_account(row, source)))
+            continue
         message = source.message(row, row.user)
         if row.channel == Channel.IN_APP:
             in_app.append((row, message))
@@ -452,7 +510,8 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
     outgoing: list[tuple[Delivery, object]] = []
     by_language: dict[str, list[Delivery]] = defaultdict(list)
     for row in rows:
-        by_language[row.user.preferred_language or settings.LANGUAGE_CODE].append(row)
+        language = row.user.preferred_language if row.user_id else ""
+        by_language[language or settings.LANGUAGE_CODE].append(row)
     for language, language_rows in by_language.items():
         with translation.override(language):
             _compose(language_rows, prefs, loaded, now, skipped, deferred, in_app, outgoing)

@@ -5,6 +5,10 @@ Planning reads only rows whose moment falls in a time window `(since, now]`, wit
 queries on indexed columns (`GroupSession.starts_at`, `SessionChange.created_at`,
 `WaitingListOffer.created_at`), a constant number of queries per chunk of people.
 Apps that are not installed yet (or lack a model) simply plan nothing.
+
+A named referral's invitation and reminder are planned when the clinician makes the referral
+(`plan_referral_messages`), for a person with no account: those sources also say where to
+send (`email`, `text`) and, for the reminder, when it is time (`not_before`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -26,6 +32,7 @@ from .models import (
     Kind,
     NotificationPreference,
     OrganisationNotificationSettings,
+    referral_delivery_key,
 )
 
 CHUNK = 2000
@@ -128,7 +135,7 @@ LEDGER_FIELDS = (
 def ledger_row(
     *,
     key: str,
-    user_id: int,
+    user_id: int | None,
     organisation_id: int | None,
     kind: str,
     channel: str,
@@ -953,6 +960,186 @@ class CheckinNudgeSource:
         )
 
 
+# --- invitations to people a clinician referred -------------------------------------------
+
+# Why a referral's invitation or reminder is no longer needed, by the referral's status.
+REFERRAL_CLOSED = {
+    "opened": "invitation opened",
+    "registered": "invitation used",
+    "enrolled": "invitation used",
+    "active": "invitation used",
+    "declined": "person said no thanks",
+    "withdrawn": "referral withdrawn",
+    "expired": "invitation expired",
+}
+SMS_LENGTH = 160
+
+
+def plan_referral_messages(*, referral, now: dt.datetime) -> list[tuple]:
+    """Ledger rows for a named referral: the invitation now and one reminder a week later, on
+    each channel the referral has an address for. The addresses stay on the referral."""
+    channels = [
+        channel
+        for channel, address in (
+            (Channel.EMAIL, referral.email),
+            (Channel.SMS, referral.phone_normalised),
+        )
+        if address
+    ]
+    reminder_at = now + dt.timedelta(days=referral.REMINDER_AFTER_DAYS)
+    return [
+        ledger_row(
+            key=referral_delivery_key(kind, referral.pk, channel),
+            user_id=None,
+            organisation_id=referral.programme.organisation_id,
+            kind=kind,
+            channel=channel,
+            object_id=referral.pk,
+            due_at=due_at,
+            expires_at=referral.expires_at,
+            now=now,
+        )
+        for kind, due_at in ((Kind.REFERRAL_INVITATION, now), (Kind.REFERRAL_REMINDER, reminder_at))
+        for channel in channels
+    ]
+
+
+def fit_sms(wordings: list[str]) -> str:
+    """The first wording that fits in one text message, else the shortest."""
+    for text in wordings:
+        if len(text) <= SMS_LENGTH:
+            return text
+    return min(wordings, key=len)
+
+
+class ReferralInvitationSource:
+    """A named referral's invitation, to someone with no account: no preferences apply, and
+    the address is read from the referral at send time (the ledger holds only its id)."""
+
+    kind = Kind.REFERRAL_INVITATION
+    template = "invitation"
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        Referral = model("referrals", "Referral")
+        self.referrals = Referral.objects.select_related(
+            "programme__organisation", "clinician__user", "practice"
+        ).in_bulk({d.object_id for d in deliveries})
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        referral = self.referrals.get(delivery.object_id)
+        if referral is None:
+            return "referral removed"
+        if referral.status != "sent":
+            return REFERRAL_CLOSED.get(referral.status, "referral closed")
+        if referral.expires_at is None or referral.expires_at <= now:
+            return "invitation expired"
+        if delivery.channel == Channel.EMAIL and not referral.email:
+            return "no e-mail address"
+        if delivery.channel == Channel.SMS and not referral.phone_normalised:
+            return "no mobile number"
+        return ""
+
+    def not_before(self, delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
+        return None
+
+    def email(self, delivery: Delivery) -> EmailMultiAlternatives:
+        referral = self.referrals[delivery.object_id]
+        context = {
+            "referral": referral,
+            "programme": referral.programme,
+            "clinician_name": referral.clinician.user.display_name if referral.clinician else "",
+            "practice_name": referral.practice.name if referral.practice else "",
+            "url": referral.url,
+        }
+        name = f"notifications/referral/{self.template}"
+        email = EmailMultiAlternatives(
+            subject=render_to_string(f"{name}_subject.txt", context).strip(),
+            body=render_to_string(f"{name}.txt", context),
+            to=[referral.email],
+        )
+        email.attach_alternative(render_to_string(f"{name}.html", context), "text/html")
+        return email
+
+    def text(self, delivery: Delivery) -> tuple[str, str]:
+        """(mobile number, words): plain words and the link, in one text message if it fits.
+        Texts show on locked phones, so they name the organisation but not the programme."""
+        referral = self.referrals[delivery.object_id]
+        return referral.phone_normalised, fit_sms(self._wordings(referral))
+
+    def _wordings(self, referral) -> list[str]:
+        """Warmest first; even the last names the sender, so the link is not a stranger's."""
+        names = {
+            "name": referral.patient_name,
+            "clinician": referral.clinician.user.display_name if referral.clinician else "",
+            "org": referral.programme.organisation.name,
+            "url": referral.url,
+        }
+        wordings = [
+            _("%(org)s invites you to peer support. Find out more, or say no thanks: %(url)s"),
+            _("An invitation from %(org)s: %(url)s"),
+        ]
+        if names["clinician"]:
+            wordings[:0] = [
+                _(
+                    "Hello %(name)s. %(clinician)s asked %(org)s to invite you to peer support: "
+                    "%(url)s"
+                ),
+                _("%(clinician)s asked %(org)s to invite you to peer support: %(url)s"),
+            ]
+        return [wording % names for wording in wordings]
+
+
+class ReferralReminderSource(ReferralInvitationSource):
+    """The one gentle reminder, a week after the invitation went on the same channel."""
+
+    kind = Kind.REFERRAL_REMINDER
+    template = "reminder"
+
+    def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
+        super().load(deliveries, now)
+        keys = [self._invitation_key(d) for d in deliveries]
+        self.invitations = {
+            key: (status, sent_at, due_at)
+            for key, status, sent_at, due_at in Delivery.objects.filter(key__in=keys).values_list(
+                "key", "status", "sent_at", "due_at"
+            )
+        }
+
+    @staticmethod
+    def _invitation_key(delivery: Delivery) -> str:
+        return referral_delivery_key(Kind.REFERRAL_INVITATION, delivery.object_id, delivery.channel)
+
+    def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
+        reason = super().skip_reason(delivery, pref, now)
+        if reason:
+            return reason
+        invitation = self.invitations.get(self._invitation_key(delivery))
+        if invitation is None or invitation[0] in ("failed", "skipped"):
+            return "invitation was not sent this way"
+        return ""
+
+    def not_before(self, delivery: Delivery, now: dt.datetime) -> dt.datetime | None:
+        """A week after the invitation went; a week after it will go, while it waits."""
+        status, sent_at, due_at = self.invitations[self._invitation_key(delivery)]
+        after = dt.timedelta(days=self.referrals[delivery.object_id].REMINDER_AFTER_DAYS)
+        moment = (sent_at if status == "sent" else max(due_at, now)) + after
+        return moment if moment > now else None
+
+    def _wordings(self, referral) -> list[str]:
+        names = {"org": referral.programme.organisation.name, "url": referral.url}
+        wordings = [
+            _("A reminder from %(org)s: your invitation to peer support is still open. %(url)s"),
+            _("A reminder from %(org)s: %(url)s"),
+        ]
+        return [wording % names for wording in wordings]
+
+
+REFERRAL_SOURCES = {
+    Kind.REFERRAL_INVITATION: ReferralInvitationSource,
+    Kind.REFERRAL_REMINDER: ReferralReminderSource,
+}
+
+
 SOURCES = {
     Kind.SESSION_REMINDER: SessionReminderSource,
     Kind.SESSION_CHANGE: SessionChangeSource,
@@ -962,6 +1149,7 @@ SOURCES = {
     Kind.BUDDY_NEWS: MatchingNoticeSource,
     Kind.STAFF_ALERT: MatchingNoticeSource,
     Kind.CHECKIN_NUDGE: CheckinNudgeSource,
+    **REFERRAL_SOURCES,
 }
 
 PLANNERS = [

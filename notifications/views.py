@@ -15,7 +15,7 @@ from programmes.models import Organisation
 
 from . import services
 from .forms import OrganisationSettingsForm, PreferenceForm
-from .models import Delivery, Kind, Notification
+from .models import REFERRAL_KINDS, Delivery, Kind, Notification
 
 PAGE_SIZE = 25
 
@@ -143,18 +143,38 @@ def failed_list(request):
         .order_by("-due_at", "-pk")
     )
     page = Paginator(deliveries, PAGE_SIZE).get_page(request.GET.get("page"))
+    _name_referred_people(request.user, page.object_list)
     organisations = Organisation.objects.managed_by(request.user).order_by("name")
     return render(
         request, "notifications/failed_list.html", {"page": page, "organisations": organisations}
     )
 
 
+def _name_referred_people(user, deliveries) -> None:
+    """Messages to people without an account name the referral they are about (one query)."""
+    from referrals.models import Referral
+
+    ids = {d.object_id for d in deliveries if d.user_id is None and d.kind in REFERRAL_KINDS}
+    if not ids:
+        return
+    referrals = Referral.objects.managed_by(user).only("pk", "patient_name").in_bulk(ids)
+    for delivery in deliveries:
+        if delivery.user_id is None:
+            delivery.referral = referrals.get(delivery.object_id)
+
+
 @coordinator_required
 @require_POST
 def failed_retry(request, pk: int):
+    """Try a failed message again; back to the page the coordinator came from (ours only)."""
     delivery = get_object_or_404(Delivery.objects.managed_by(request.user).failed(), pk=pk)
     services.delivery_retry(actor=request.user, delivery=delivery)
     messages.success(request, _("We will try to send this message again in the next minute."))
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
     return redirect("notifications:failed")
 
 

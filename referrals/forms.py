@@ -25,6 +25,7 @@ class ReferralForm(forms.Form):
         label=_("Mobile number"),
         max_length=32,
         required=False,
+        help_text=_("We text the invitation to this number, never at night."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
     )
     reason = forms.CharField(

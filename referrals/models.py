@@ -172,7 +172,11 @@ _OPEN_STATUS_VALUES = ["sent", "opened", "registered", "enrolled", "active"]
 
 
 class Referral(models.Model):
-    """One person referred to a programme: named by a clinician, or arrived through a link."""
+    """One person referred to a programme: named by a clinician, or arrived through a link.
+
+    A named referral's invitation and reminder, and whether they went, are rows in the
+    notifications ledger (`Delivery.objects.for_referrals([id])`), not fields here.
+    """
 
     TOKEN_PURPOSE = "referral-invitation"
     VALID_DAYS = 30
@@ -249,8 +253,6 @@ class Referral(models.Model):
     token_nonce = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
-    invitation_sent_at = models.DateTimeField(null=True, blank=True)
-    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
     enrolled_at = models.DateTimeField(null=True, blank=True)

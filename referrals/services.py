@@ -339,8 +339,10 @@ def referral_create(
     contact_agreed: bool,
     progress_consent: bool,
 ) -> Referral:
-    """A clinician refers one person; the invitation goes out by e-mail after commit."""
-    from .tasks import referral_invitation_send
+    """A clinician refers one person. The invitation (by e-mail and/or text) and its one
+    reminder are planned in the notifications ledger with the referral; the invitation goes
+    out once the referral is committed."""
+    from notifications.services import referral_messages_plan
 
     clinician = _approved_clinician(clinician_user)
     if not programmes_open_to_clinician(clinician).filter(pk=programme.pk).exists():
@@ -382,14 +384,13 @@ def referral_create(
                 expires_at=timezone.now() + timedelta(days=Referral.VALID_DAYS),
                 created_by=clinician_user,
             )
+            referral_messages_plan(referral=referral)
     except IntegrityError as exc:
         # Two referrals of the same person raced each other; the constraint caught the second.
         raise DuplicateReferral(
             _("This person has already been referred to %(programme)s.")
             % {"programme": programme.name}
         ) from exc
-    if email:
-        transaction.on_commit(lambda: referral_invitation_send.delay(referral.pk))
     logger.info("referral.created", extra={"referral_id": referral.pk})
     return referral
 
@@ -404,84 +405,6 @@ def _find_duplicate(*, programme: Programme, email: str, phone: str) -> bool:
         Referral.objects.open()
         .filter(match, programme=programme, kind=Referral.Kind.NAMED)
         .exists()
-    )
-
-
-def _referral_mail_context(referral: Referral) -> dict:
-    return {
-        "referral": referral,
-        "programme": referral.programme,
-        "clinician_name": referral.clinician.user.display_name if referral.clinician else "",
-        "practice_name": referral.practice.name if referral.practice else "",
-        "url": referral.url,
-    }
-
-
-def _load_for_mail(referral_id: int) -> Referral:
-    return Referral.objects.select_related(
-        "programme", "programme__organisation", "clinician__user", "practice"
-    ).get(pk=referral_id)
-
-
-def referral_invitation_send(*, referral_id: int) -> bool:
-    """E-mail one named referral's invitation, exactly once (claimed by a conditional UPDATE)."""
-    claimed = (
-        Referral.objects.filter(
-            pk=referral_id,
-            invitation_sent_at__isnull=True,
-            status=Referral.Status.SENT,
-        )
-        .exclude(email="")
-        .update(invitation_sent_at=timezone.now())
-    )
-    if not claimed:
-        return False
-    referral = _load_for_mail(referral_id)
-    try:
-        _send_mail(
-            template="invitation", to=referral.email, context=_referral_mail_context(referral)
-        )
-    except Exception:
-        # Give the claim back so a retry can send it.
-        Referral.objects.filter(pk=referral_id).update(invitation_sent_at=None)
-        raise
-    logger.info("referral.invitation_sent", extra={"referral_id": referral_id})
-    return True
-
-
-def referral_reminder_send(*, referral_id: int) -> bool:
-    """One gentle reminder for an invitation that was not opened, sent at most once."""
-    now = timezone.now()
-    claimed = Referral.objects.filter(
-        pk=referral_id,
-        status=Referral.Status.SENT,
-        reminder_sent_at__isnull=True,
-        invitation_sent_at__lte=now - timedelta(days=Referral.REMINDER_AFTER_DAYS),
-        expires_at__gt=now,
-    ).update(reminder_sent_at=now)
-    if not claimed:
-        return False
-    referral = _load_for_mail(referral_id)
-    try:
-        _send_mail(template="reminder", to=referral.email, context=_referral_mail_context(referral))
-    except Exception:
-        Referral.objects.filter(pk=referral_id).update(reminder_sent_at=None)
-        raise
-    logger.info("referral.reminder_sent", extra={"referral_id": referral_id})
-    return True
-
-
-def referral_ids_due_reminder() -> list[int]:
-    now = timezone.now()
-    return list(
-        Referral.objects.filter(
-            status=Referral.Status.SENT,
-            reminder_sent_at__isnull=True,
-            invitation_sent_at__lte=now - timedelta(days=Referral.REMINDER_AFTER_DAYS),
-            expires_at__gt=now,
-        )
-        .exclude(email="")
-        .values_list("pk", flat=True)[:1000]
     )
 
 

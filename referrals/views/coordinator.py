@@ -23,6 +23,7 @@ from ..forms import (
     ReferralFilterForm,
     TriageForm,
 )
+from ..invitations import messages_of, problems_by_referral
 from ..models import Clinician, ClinicianInvitation, Practice, Referral, ReferralLink
 
 PAGE_SIZE = 25
@@ -158,8 +159,12 @@ def inbox(request, pk):
     # Labels translated and the detail address reversed once per page, not once per row.
     statuses, triages = choice_labels(Referral.Status), choice_labels(Referral.Triage)
     detail_url = pk_url("referrals:referral_detail")
+    problems = problems_by_referral(
+        [r.pk for r in page.object_list if r.kind == Referral.Kind.NAMED]
+    )
     for referral in page.object_list:
         referral.detail_url = detail_url(referral.pk)
+        referral.problems = problems.get(referral.pk, [])
         referral.status_label = statuses.get(referral.status, referral.status)
         referral.triage_label = triages.get(referral.triage, referral.triage)
     return render(
@@ -197,6 +202,7 @@ def referral_detail(request, pk):
             "referral": referral,
             "programme": referral.programme,
             "notes": notes,
+            "sent_messages": messages_of(referral) if referral.kind == Referral.Kind.NAMED else [],
             "note_form": NoteForm(),
             "triage_form": TriageForm(),
         },

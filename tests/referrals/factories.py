@@ -38,7 +38,7 @@ class ReferralLinkFactory(DjangoModelFactory):
 
 
 class ReferralFactory(DjangoModelFactory):
-    """A named referral, invitation already sent."""
+    """A named referral, made directly (no invitation planned: see referral_create)."""
 
     class Meta:
         model = Referral
@@ -56,7 +56,6 @@ class ReferralFactory(DjangoModelFactory):
     progress_consent = True
     status = Referral.Status.SENT
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
-    invitation_sent_at = factory.LazyFunction(timezone.now)
 
     @factory.lazy_attribute
     def token_nonce(self):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from notifications.models import Delivery
 from programmes import demo as programmes_demo
 from referrals import demo
 from referrals.models import Referral, ReferralLink
@@ -19,3 +20,16 @@ def test_it_seeds_a_link_with_counts_and_named_referrals_once():
     named = Referral.objects.filter(kind="named", clinician__user=context.clinician)
     assert named.count() == len(demo.NAMED)
     assert len(set(named.values_list("status", flat=True))) >= 5
+
+
+def test_it_plans_invitations_for_the_waiting_referrals_by_email_and_text_once():
+    context = programmes_demo.seed()
+    demo.seed(context)
+    demo.seed(context)
+    waiting = Referral.objects.filter(kind="named", status="sent")
+    assert set(waiting.values_list("patient_name", flat=True)) == {"Rosa Green", "Sam Cole"}
+    invitations = Delivery.objects.for_referrals(waiting.values_list("pk", flat=True)).filter(
+        kind="referral_invitation", status="pending"
+    )
+    assert sorted(invitations.values_list("channel", flat=True)) == ["email", "sms"]
+    assert Delivery.objects.filter(kind__startswith="referral_").count() == 4

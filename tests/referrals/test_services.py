@@ -9,6 +9,8 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from notifications import services as notification_services
+from notifications.models import Delivery
 from programmes.services import enrolment_create
 from referrals import services
 from referrals.models import Clinician, Referral, ReferralLink
@@ -47,13 +49,14 @@ def test_it_creates_a_referral_and_emails_the_invitation_once_after_commit(
     assert message.alternatives and "text/html" in message.alternatives[0][1]
     token = _token_from_mail(message)
     referral.refresh_from_db()
-    assert referral.invitation_sent_at is not None
+    invitation = Delivery.objects.get(key=f"referral_invitation:{referral.pk}:email")
+    assert invitation.status == "sent" and invitation.sent_at is not None
     # Only the hash is stored, and the token is not in any field.
     assert referral.token_hash == hash_token(token)
     assert token not in (referral.token_nonce, referral.token_hash)
     assert referral.expires_at > timezone.now() + timedelta(days=29)
     # Sending again changes nothing.
-    assert services.referral_invitation_send(referral_id=referral.pk) is False
+    notification_services.send_batch(ids=[invitation.pk])
     assert len(mail.outbox) == 1
 
 
@@ -114,43 +117,17 @@ def test_it_refuses_referrals_to_another_organisations_programme(clinician):
         _refer(clinician, elsewhere)
 
 
-def test_it_sends_one_gentle_reminder_after_seven_days_if_not_opened(eager_celery):
-    referral = ReferralFactory()
-    assert services.referral_ids_due_reminder() == []
-    with time_machine.travel(timezone.now() + timedelta(days=7, hours=1)):
-        assert services.referral_ids_due_reminder() == [referral.pk]
-        assert services.referral_reminder_send(referral_id=referral.pk) is True
-        assert services.referral_reminder_send(referral_id=referral.pk) is False
-        assert services.referral_ids_due_reminder() == []
-    assert len(mail.outbox) == 1
-    assert "reminder" in mail.outbox[0].subject.lower()
-    # The reminder carries the same working link as the first e-mail.
-    assert referral.url in mail.outbox[0].body
-
-
-def test_it_does_not_remind_someone_who_opened_the_invitation():
-    referral = ReferralFactory()
-    services.referral_mark_opened(referral=referral)
-    with time_machine.travel(timezone.now() + timedelta(days=8)):
-        assert services.referral_reminder_send(referral_id=referral.pk) is False
-
-
-def test_housekeeping_task_expires_after_thirty_days_and_queues_reminders(
-    eager_celery, django_capture_on_commit_callbacks
-):
+def test_housekeeping_task_expires_invitations_after_thirty_days(eager_celery):
     from referrals.tasks import referrals_housekeeping
 
     old = ReferralFactory()
     Referral.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
-    due = ReferralFactory(invitation_sent_at=timezone.now() - timedelta(days=8))
-    with django_capture_on_commit_callbacks(execute=True):
-        result = referrals_housekeeping.delay().get()
-    assert result == {"expired": 1, "reminders": 1}
+    fresh = ReferralFactory()
+    assert referrals_housekeeping.delay().get() == {"expired": 1}
     old.refresh_from_db()
-    due.refresh_from_db()
-    assert old.status == Referral.Status.EXPIRED
-    assert due.reminder_sent_at is not None
-    assert len(mail.outbox) == 1
+    fresh.refresh_from_db()
+    assert old.status == Referral.Status.EXPIRED and old.closed_at is not None
+    assert fresh.status == Referral.Status.SENT
 
 
 def test_it_moves_through_opened_registered_enrolled_active(programme):

@@ -1,4 +1,4 @@
-"""A real Celery worker sends a named referral's invitation, once."""
+"""A real Celery worker sends a named referral's invitation through the ledger, once."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from notifications.models import Delivery
+from notifications.tasks import delivery_send_batch
 from referrals import services
-from referrals.models import Referral
 from tests.worker import Worker, flush_broker
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -45,14 +46,13 @@ def _refer(clinician, programme, name, email):
 
 
 def test_it_sends_the_invitation_through_a_real_worker_exactly_once(worker, clinician, programme):
-    from referrals.tasks import referral_invitation_send
-
     referral = _refer(clinician, programme, "Rosa Green", "rosa@example.org")
     _wait_for_mail(worker, "rosa@example.org")
-    assert Referral.objects.get(pk=referral.pk).invitation_sent_at is not None
+    invitation = Delivery.objects.get(key=f"referral_invitation:{referral.pk}:email")
+    assert invitation.status == "sent" and invitation.user is None
     # Queue it again, then a second referral: the solo worker runs them in order, so once the
     # second e-mail is there the duplicate task has run too, and must have sent nothing.
-    referral_invitation_send.delay(referral.pk)
+    delivery_send_batch.delay([invitation.pk])
     _refer(clinician, programme, "Omar Shah", "omar@example.org")
     text = _wait_for_mail(worker, "omar@example.org")
     assert text.count("To: rosa@example.org") == 1
