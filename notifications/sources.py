@@ -335,6 +335,10 @@ class SessionReminderSource:
         self.members = _members_of(
             {s.group_id for s in self.sessions.values()}, {d.user_id for d in deliveries}
         )
+        # Checked again at send time: a place given up after planning means no reminder.
+        self.booked_only = _people_with_places(
+            [(s.pk, s.group_id, s.capacity) for s in self.sessions.values()]
+        )
         self.org_offsets = organisation_offsets()
         self.ics: dict[int, bytes | None] = {}
         self.urls: dict[int, str] = {}
@@ -350,6 +354,9 @@ class SessionReminderSource:
             return "stale: session started"
         if (session.group_id, delivery.user_id) not in self.members:
             return "no longer a member"
+        places = self.booked_only.get(session.pk)
+        if places is not None and delivery.user_id not in places:
+            return "no place at this session"
         offsets = offsets_for(pref, delivery.organisation_id, self.org_offsets)
         if superseded(delivery.data.get("offset", 0), offsets, session.starts_at, now):
             return "superseded by a nearer reminder"

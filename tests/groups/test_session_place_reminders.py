@@ -5,11 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from groups import bookings
 from groups.models import SessionBooking
+from notifications import services
+from notifications.models import Delivery
 from notifications.sources import LEDGER_FIELDS, plan_session_reminders
 from tests.groups.factories import GroupSessionFactory, MembershipFactory
 from tests.notifications.helpers import dispatch_and_send
@@ -50,6 +54,21 @@ def test_only_people_with_a_place_get_the_reminder_e_mail():
     _small, people = _session(members=3, capacity=2, booked=2)
     dispatch_and_send(NOW)
     assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people[:2])
+
+
+def test_a_place_given_up_after_planning_gets_no_reminder():
+    session, people = _session(members=3, capacity=2, booked=2)
+    result = services.dispatch(now=NOW)
+    with time_machine.travel(NOW, tick=False):
+        bookings.session_place_cancel(user=people[0], session=session)
+    for batch in result.batches:
+        services.send_batch(ids=batch, now=NOW)
+    assert [m.to[0] for m in mail.outbox] == [people[1].email]
+    hour_before = Delivery.objects.filter(user=people[0], data__offset=60)
+    assert hour_before.exists()
+    assert {(row.status, row.last_error) for row in hour_before} == {
+        (Delivery.Status.SKIPPED, "no place at this session")
+    }
 
 
 def test_it_reminds_nobody_at_a_session_with_fewer_places_where_nobody_saved_one():
