@@ -274,6 +274,37 @@ def places_release_for_leaver(*, group_id: int, user_id: int) -> int:
     return sum(bool(session_place_release(session=s, user_id=user_id)) for s in sessions)
 
 
+def places_keep_for_members(*, group_id: int, newcomer_id: int) -> int:
+    """Someone new became a member, and at a coming session whose own number of places was
+    exactly the number of members, there are now more members than places. Everyone who was
+    a member already had room there, so they keep it as a saved place (and keep their
+    reminders); the newcomer saves a place if one frees. Runs in the caller's transaction,
+    which holds the group lock. Returns the number of sessions changed."""
+    member_ids = set(
+        Membership.objects.filter(group_id=group_id, status="member").values_list(
+            "user_id", flat=True
+        )
+    )
+    sessions = list(
+        GroupSession.objects.for_change().filter(
+            group_id=group_id,
+            capacity=len(member_ids) - 1,
+            status=GroupSession.Status.SCHEDULED,
+            starts_at__gt=timezone.now(),
+        )
+    )
+    keep = member_ids - {newcomer_id}
+    for session in sessions:
+        had = dict(session.bookings.values_list("user_id", "status"))
+        session.bookings.filter(user_id__in=keep, status=WAITING).update(status=BOOKED)
+        SessionBooking.objects.bulk_create(
+            SessionBooking(session=session, user_id=user_id, status=BOOKED)
+            for user_id in sorted(keep - had.keys())
+        )
+        logger.info("group.session_places_kept", extra={"session_id": session.pk})
+    return len(sessions)
+
+
 def places_after_capacity_change(*, session: GroupSession) -> int:
     """After a session's number of places changes: more places go to the people waiting.
     Fewer places take nobody's place away. The caller holds the session lock."""

@@ -19,7 +19,7 @@ from programmes.models import Enrolment
 from referrals.services import referral_mark_active_for_user
 
 from .access import require_moderator
-from .bookings import places_release_for_leaver
+from .bookings import places_keep_for_members, places_release_for_leaver
 from .errors import AlreadyInGroup, GroupFull, GroupNotOpen, NotEligible, OfferNotOpen
 from .models import Group, Membership, WaitingListOffer
 
@@ -71,6 +71,7 @@ def _place(
         membership.waiting_since = now
     membership.save()
     if status == Membership.Status.MEMBER:
+        places_keep_for_members(group_id=membership.group_id, newcomer_id=membership.user_id)
         # A referred person who joins a group shows as "active" to the referring clinician.
         referral_mark_active_for_user(
             user_id=membership.user_id, programme_id=membership.group.programme_id

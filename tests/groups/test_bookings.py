@@ -239,3 +239,17 @@ def test_a_person_who_joins_the_group_later_can_save_a_place(group, small_sessio
     group.save()
     membership.membership_join(user=newcomer, group=group)
     assert bookings.session_place_save(user=newcomer, session=small_session).status == "booked"
+
+
+def test_people_already_members_keep_a_place_when_a_newcomer_leaves_too_few(group, people):
+    """Four members and a session with four places: nobody needed to save one. A fifth
+    person joins; the four keep their places and reminders, the newcomer has none yet."""
+    exact = GroupSessionFactory(group=group, capacity=4)
+    roomy = GroupSessionFactory(group=group, capacity=6)
+    newcomer = enrolled(group.programme)
+    membership.membership_join(user=newcomer, group=group)
+    assert _statuses(exact) == {person.pk: "booked" for person in people}
+    assert _statuses(roomy) == {}
+    assert _places(exact, user=newcomer).mine is None
+    reminded = bookings.people_with_places([(exact.pk, group.pk, exact.capacity)])
+    assert reminded == {exact.pk: {person.pk for person in people}}
