@@ -23,6 +23,7 @@ from programmes.models import Programme
 
 from .. import services
 from ..forms import ClinicianRegisterForm, ReferralForm, ReferralLinkForm
+from ..invitations import problems_by_referral
 from ..models import Clinician, Referral, ReferralLink
 
 PAGE_SIZE = 25
@@ -60,6 +61,11 @@ def clinician_home(request):
         .order_by("-created_at")
     )
     page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The clinician knows the person: if the invitation could not reach them, say so, so the
+    # contact details can be checked. Only for invitations still waiting to be used.
+    problems = problems_by_referral([r.pk for r in page if r.status == Referral.Status.SENT])
+    for referral in page:
+        referral.delivery_problems = problems.get(referral.pk, [])
     links = (
         ReferralLink.objects.of_clinician(request.user)
         .select_related("programme")

@@ -474,3 +474,13 @@ def test_people_with_accounts_are_not_offered_referral_invitations_as_a_choice(c
     page = client.get(reverse("notifications:preferences")).content.decode()
     assert 'value="referral_invitation"' not in page and 'value="referral_reminder"' not in page
     assert 'value="session_reminder"' in page
+
+
+def test_the_referring_clinician_is_told_the_invitation_did_not_reach_the_person(
+    client, clinician, refer, provider
+):
+    _fail_invitation_text(refer, provider)
+    client.force_login(clinician)
+    home = client.get(reverse("referrals:clinician_home")).content.decode()
+    assert "Invitation could not be sent by text message" in home
+    assert "Please check their contact details with them." in home
