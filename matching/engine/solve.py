@@ -66,7 +66,11 @@ class Pair:
 
 @dataclass(frozen=True)
 class RejectedPin:
-    """A coordinator's pin that could not be honoured, and why."""
+    """A coordinator's pin that could not be honoured, and why.
+
+    Reasons are codes: a hard constraint's name, "already_pinned" (the recipient has another
+    pin), "no_free_place", "unknown_recipient" or "unknown_supporter".
+    """
 
     recipient_id: int
     supporter_id: int
@@ -136,17 +140,24 @@ def resolve_pins(problem: Problem, uw: UnitWeights) -> Pins:
     si: list[int] = []
     rejected: list[RejectedPin] = []
     for rid, sid in sorted(set(problem.pinned)):
-        try:
-            i, j = problem.recipient_index(rid), problem.supporter_index(sid)
-        except KeyError as exc:
-            rejected.append(RejectedPin(rid, sid, (str(exc.args[0]),)))
+        unknown = tuple(
+            code
+            for code, ids, key in (
+                ("unknown_recipient", problem.recipients.ids, rid),
+                ("unknown_supporter", problem.supporters.ids, sid),
+            )
+            if key not in ids
+        )
+        if unknown:
+            rejected.append(RejectedPin(rid, sid, unknown))
             continue
+        i, j = problem.recipient_index(rid), problem.supporter_index(sid)
         passed = checks(problem, np.array([i]), np.array([j]))
         reasons = [name for name in HARD_CONSTRAINTS if not passed[name][0]]
         if i in taken:
-            reasons.append("recipient is already pinned to another supporter")
+            reasons.append("already_pinned")
         if capacity[j] <= 0:
-            reasons.append("supporter has no free place")
+            reasons.append("no_free_place")
         if reasons:
             rejected.append(RejectedPin(rid, sid, tuple(reasons)))
             continue
@@ -165,6 +176,9 @@ def resolve_pins(problem: Problem, uw: UnitWeights) -> Pins:
         capacity,
         np.flatnonzero(free),
     )
+
+
+LATER_INNER = int(os.environ.get("LATER_INNER", "1"))
 
 
 def default_threads() -> int:
@@ -234,7 +248,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
             d = flow.duals(edges, assignment, cap)
             reduced = pool.w - d.u[pool.ri] - d.v[pool.si]
             late = reduced > 0
-            if inner >= cfg.max_inner or not late.any():
+            if inner >= (cfg.max_inner if rounds == 1 else LATER_INNER) or not late.any():
                 break
             # Re-solve on the pairs that are (nearly) worth it; shrinking is stopped after a
             # few tries so that the loop always ends.

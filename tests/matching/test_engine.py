@@ -280,8 +280,10 @@ def test_it_explains_every_proposed_pair_with_points_that_sum_to_its_score(scena
         explained = breakdown(problem, pair.recipient_id, pair.supporter_id)
         assert explained.feasible
         assert explained.units == pair.units
-        assert sum(points for _, points, _ in explained.as_tuples()) == pytest.approx(pair.score)
-        assert all(isinstance(label, str) and label for _, _, label in explained.as_tuples())
+        lines = explained.as_dicts()
+        assert [line["code"] for line in lines[:2]] == ["language", "format"]
+        assert sum(line["points"] for line in lines) == pytest.approx(pair.score)
+        assert all(isinstance(line["facts"], dict) for line in lines)
 
 
 @FAST
@@ -433,7 +435,7 @@ def _person(cls: type, pid: int, **fields: object) -> Any:
     return cls(id=pid, **{**base, **fields})
 
 
-def test_it_labels_each_criterion_in_plain_english() -> None:
+def test_it_explains_each_criterion_with_codes_and_numbers() -> None:
     recipient = _person(
         Recipient,
         1,
@@ -446,21 +448,21 @@ def test_it_labels_each_criterion_in_plain_english() -> None:
     supporter = _person(
         Supporter, 2, conditions=frozenset({"bc"}), roles=frozenset({"caregiver"}), age=47
     )
-    problem = build_problem(
-        [recipient], [supporter], names={"bc": "Breast cancer", "en": "English"}
-    )
-    items = breakdown(problem, 1, 2).as_tuples()
-    assert ("language", 0.0, "shared language: English (required)") in items
-    assert ("format", 0.0, "can meet by phone (required)") in items
-    assert ("compatible", 10.0, "meets every requirement +10") in items
-    assert ("condition", 30.0, "same condition: Breast cancer +30") in items
-    assert ("caring_situation", 10.0, "both know life as a caregiver +10") in items
-    assert ("age", 10.0, "same age group (40s) +10") in items
-    assert ("slots", 12.0, "3 shared evening slots +12") in items
-    assert ("preferred_format", 5.0, "offers their preferred format (phone) +5") in items
-    assert ("waiting", 8.79, "waited 41 days +8.79") in items
+    problem = build_problem([recipient], [supporter])
+    lines = {item.code: (item.points, item.facts) for item in breakdown(problem, 1, 2).items}
+    assert lines == {
+        "language": (0.0, {"languages": ("en",)}),
+        "format": (0.0, {"formats": ("phone",)}),
+        "compatible": (10.0, {}),
+        "condition": (30.0, {"conditions": ("bc",), "priority": False}),
+        "caring_situation": (10.0, {"role": "caregiver", "priority": False}),
+        "age": (10.0, {"decades": (40, 40), "priority": False}),
+        "slots": (12.0, {"count": 3, "part_of_day": "evening"}),
+        "preferred_format": (5.0, {"format": "phone"}),
+        "waiting": (8.79, {"days": 41}),
+    }
     result = match(problem)
-    assert result.pairs[0].score == pytest.approx(sum(points for _, points, _ in items))
+    assert result.pairs[0].score == pytest.approx(sum(points for points, _ in lines.values()))
 
 
 def test_it_doubles_what_the_recipient_said_matters_most() -> None:
@@ -469,8 +471,9 @@ def test_it_doubles_what_the_recipient_said_matters_most() -> None:
     )
     supporter = _person(Supporter, 2, conditions=frozenset({"bc"}))
     problem = build_problem([recipient], [supporter])
-    items = {code: (points, label) for code, points, label in breakdown(problem, 1, 2).as_tuples()}
-    assert items["condition"] == (60.0, "same condition: bc (their priority) +60")
+    items = {c.code: c for c in breakdown(problem, 1, 2).items}
+    assert items["condition"].points == 60.0
+    assert items["condition"].facts == {"conditions": ("bc",), "priority": True}
 
 
 def test_it_says_why_a_pair_is_not_allowed() -> None:
@@ -496,9 +499,9 @@ def test_it_keeps_in_person_only_pairs_within_the_distance_limit() -> None:
     assert breakdown(problem, 1, 10).failed == ("distance",)
     assert breakdown(problem, 1, 11).failed == ("distance",)
     assert breakdown(problem, 1, 12).feasible
-    labels = [label for _, _, label in breakdown(problem, 1, 12).as_tuples()]
-    assert "can meet in person only, 6 km apart (limit 25 km) (required)" in labels
-    assert "lives about 6 km away +4" in labels
+    items = {c.code: c for c in breakdown(problem, 1, 12).items}
+    assert items["format"].facts == {"formats": ("in_person",), "km": 5.6, "limit_km": 25.0}
+    assert (items["closeness"].points, items["closeness"].facts) == (4.0, {"km": 5.6})
     assert match(problem).supporter_of() == {1: 12}
 
 
@@ -526,8 +529,8 @@ def test_it_rejects_pins_that_break_a_rule_and_says_why() -> None:
     result = match(problem)
     assert result.supporter_of() == {1: 10}
     reasons = {pin.recipient_id: pin.reasons for pin in result.rejected_pins}
-    assert reasons[2] == ("language", "supporter has no free place")
-    assert reasons[3] == ("unknown recipient id 3",)
+    assert reasons[2] == ("language", "no_free_place")
+    assert reasons[3] == ("unknown_recipient",)
 
 
 def test_it_never_proposes_a_forbidden_pair() -> None:
@@ -565,7 +568,8 @@ def test_it_explains_which_rule_left_a_recipient_without_anybody() -> None:
     problem = build_problem([recipient, winner], supporters, forbidden=[(1, 16)], pinned=[(2, 18)])
     result = match(problem)
     assert result.unmatched == (1,)
-    why = explain_unmatched(problem, 1, result)
+    (why,) = explain_unmatched(problem, result.unmatched, result)
+    assert why.recipient_id == 1
     assert why.counts == {
         "language": 2,
         "format": 1,
@@ -578,8 +582,33 @@ def test_it_explains_which_rule_left_a_recipient_without_anybody() -> None:
         "no_benefit": 0,
         "available": 0,
     }
-    assert why.summary == "all 2 compatible supporters are full"
-    assert "no shared language: 2" in why.lines
+    assert why.compatible == 2
+
+
+def test_it_explains_many_unmatched_recipients_in_a_few_grids_not_one_pass_each(
+    monkeypatch,
+) -> None:
+    from matching.engine import explain as explain_module
+
+    calls = []
+    real_checks = explain_module.checks
+
+    def counted(problem, ri, si):
+        calls.append(np.broadcast_shapes(np.shape(ri), np.shape(si)))
+        return real_checks(problem, ri, si)
+
+    monkeypatch.setattr(explain_module, "checks", counted)
+    supporters = [_person(Supporter, 1000 + j, languages=frozenset({"ur"})) for j in range(30)]
+    for n in (10, 400):
+        calls.clear()
+        recipients = [_person(Recipient, i) for i in range(1, n + 1)]
+        problem = build_problem(recipients, supporters)
+        result = match(problem)
+        assert len(result.unmatched) == n
+        explained = explain_unmatched(problem, result.unmatched, result)
+        assert [why.counts["language"] for why in explained] == [30] * n
+        # One grid of every recipient against every supporter, however many there are.
+        assert calls == [(n, 30)]
 
 
 def test_it_handles_empty_programmes() -> None:
