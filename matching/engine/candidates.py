@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import kernel as kernel_module
 from .flow import Edges, pack
 from .kernel import CHUNK, Kernel, Visit, _Columns
+from .parallel import can_fork, fork_map
 from .scoring import unshared_bound
 
 Found = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -143,13 +145,17 @@ class _SupporterTop:
         state["floor"][full] = np.maximum(state["floor"][full], best)
         state["kept"], state["new"], state["count"] = keys, [], 0
 
-    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (recipients, supporters, scores) of every supporter's top l."""
+    def keys(self) -> np.ndarray:
+        """Return the sorted keys of every supporter's top l (see _supporter_edges)."""
         parts = [k for state in self.states for k in (state["kept"], *state["new"])]
-        keys = _top_keys(np.concatenate(parts) if parts else np.empty(0, np.uint64), self.size)
-        row = (keys & np.uint64(_ROW_MASK)).astype(np.int64)
-        val = _VAL_MASK - ((keys >> _VAL) & np.uint64(_VAL_MASK)).astype(np.int64)
-        return row, (keys >> _SUP).astype(np.int64), val
+        return _top_keys(np.concatenate(parts) if parts else np.empty(0, np.uint64), self.size)
+
+
+def _supporter_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (recipients, supporters, scores) of _SupporterTop keys."""
+    row = (keys & np.uint64(_ROW_MASK)).astype(np.int64)
+    val = _VAL_MASK - ((keys >> _VAL) & np.uint64(_VAL_MASK)).astype(np.int64)
+    return row, (keys >> _SUP).astype(np.int64), val
 
 
 def _top_keys(keys: np.ndarray, size: int, runs: bool = False) -> np.ndarray:
@@ -213,13 +219,35 @@ def rank_keys(ri: np.ndarray, si: np.ndarray, w: np.ndarray) -> np.ndarray:
     return keys
 
 
+FORK_PAIRS = 1 << 25
+"""Scans of at least this many pairs are split across forked processes (see parallel)."""
+
+
+def _parts(rows: np.ndarray, workers: int, pairs: int) -> list[np.ndarray] | None:
+    """Interleaved shares of rows, one per worker process, or None to scan in this process."""
+    if workers <= 1 or pairs < FORK_PAIRS or len(rows) < workers or not can_fork():
+        return None
+    return [rows[i::workers] for i in range(workers)]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What one worker's scan of some rows found (see generate)."""
+
+    keys: np.ndarray
+    rows: np.ndarray
+    tau: np.ndarray
+    supporter_keys: np.ndarray
+    scanned_in_full: int
+
+
 def generate(
     kernel: Kernel,
     cols: _Columns,
     rows: np.ndarray,
     k: int,
     *,
-    threads: int,
+    workers: int,
     ties: bool = False,
     per_supporter: int = 0,
     first: int | None = None,
@@ -231,12 +259,47 @@ def generate(
     Without ties, rows are first scored only against supporters sharing a condition with
     them; a row is scanned in full only if a pair sharing no condition could still reach its
     top k (see scoring.unshared_bound), and otherwise that bound joins its tau.
+
+    Every row's result depends on that row alone and supporters' tops merge exactly, so
+    big scans split rows across `workers` processes with the same answer.
     """
-    n, m = kernel.problem.n_recipients, kernel.problem.n_supporters
     rows = np.asarray(rows, dtype=np.int64)
+
+    def scan(part: np.ndarray, threads: int) -> _Found:
+        return _generate_rows(kernel, cols, part, k, threads, ties, per_supporter, first)
+
+    parts = _parts(rows, workers, len(rows) * len(cols.ids))
+    found = [scan(rows, workers)] if parts is None else fork_map(lambda p: scan(p, 1), parts)
+    tau = np.zeros(kernel.problem.n_recipients, dtype=np.int64)
+    keys = []
+    for f in found:
+        keys.append(f.keys)
+        tau[f.rows] = f.tau
+    if per_supporter:
+        best = _top_keys(np.concatenate([f.supporter_keys for f in found]), per_supporter)
+        keys.append(pack(*_supporter_edges(best)))
+    full = sum(f.scanned_in_full for f in found)
+    everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
+    del keys, found
+    edges, flags = Edges.flagged(everything)
+    return Candidates(edges, tau, flags, full)
+
+
+def _generate_rows(
+    kernel: Kernel,
+    cols: _Columns,
+    rows: np.ndarray,
+    k: int,
+    threads: int,
+    ties: bool,
+    per_supporter: int,
+    first: int | None,
+) -> _Found:
+    """Scan some rows in this process (see generate)."""
+    m = kernel.problem.n_supporters
     best = _SupporterTop(m, per_supporter) if per_supporter else None
     visit = select_top(k, ties, best, first)
-    tau = np.zeros(n, dtype=np.int64)
+    tau = np.zeros(kernel.problem.n_recipients, dtype=np.int64)
     keys: list[np.ndarray] = []
     full = rows
     if not ties and len(rows):
@@ -245,12 +308,13 @@ def generate(
     for pkeys, prow, ptau in kernel.scan(full, cols, visit, threads=threads):
         keys.append(pkeys)
         tau[prow] = ptau
-    if best is not None:
-        keys.append(pack(*best.edges()))
-    everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
-    del keys
-    edges, flags = Edges.flagged(everything)
-    return Candidates(edges, tau, flags, len(full))
+    return _Found(
+        np.concatenate(keys) if keys else np.empty(0, np.uint64),
+        rows,
+        tau[rows],
+        best.keys() if best is not None else np.empty(0, np.uint64),
+        len(full),
+    )
 
 
 def _shared_first(
@@ -363,15 +427,50 @@ def price(
     v: np.ndarray,
     per_row: int,
     *,
-    threads: int,
+    workers: int,
     slack: int = 0,
     limits: np.ndarray | None = None,
 ) -> Pricing:
     """Find pairs with w[r, s] > u[r] + v[s] - slack among the given rows, best first per row.
 
     With slack 0 these are exactly the pairs violating the dual; a little slack also brings in
-    pairs that are about to pay, which saves re-solves as the duals move.
+    pairs that are about to pay, which saves re-solves as the duals move. Big scans split
+    rows across `workers` processes, as in generate.
     """
+    rows = np.asarray(rows, dtype=np.int64)
+    if limits is None:
+        limits = np.tile([cols.ip_start, len(cols.ids) - cols.ip_start], (len(rows), 1))
+    limits = np.asarray(limits, dtype=np.int64).reshape(-1, 2)
+    # A block's rows are scored as far as the neediest one needs, so workers get whole blocks
+    # of kernel.scan's order (dealt out in turn): the same blocks, so the same answer.
+    order = np.lexsort((rows, -limits.sum(axis=1)))
+    blocks = np.arange(len(rows)) // kernel_module.BLOCK_ROWS
+    parts = _parts(np.arange(blocks[-1] + 1 if len(rows) else 0), workers, int(limits.sum()))
+    if parts is None:
+        return _price_rows(kernel, cols, rows, u, v, per_row, workers, slack, limits)
+    parts = [order[np.isin(blocks, part)] for part in parts]
+    priced = fork_map(
+        lambda p: _price_rows(kernel, cols, rows[p], u, v, per_row, 1, slack, limits[p]), parts
+    )
+    return Pricing(
+        Edges.from_keys(np.concatenate([p.edges.packed() for p in priced])),
+        np.concatenate([p.rows for p in priced]),
+        np.concatenate([p.best for p in priced]),
+    )
+
+
+def _price_rows(
+    kernel: Kernel,
+    cols: _Columns,
+    rows: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    per_row: int,
+    threads: int,
+    slack: int,
+    limits: np.ndarray,
+) -> Pricing:
+    """Price some rows in this process (see price)."""
 
     def visit(block: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> Found:
         n = len(ids)

@@ -36,18 +36,21 @@ class SolverConfig:
     """Improving pairs added per recipient in each pricing round."""
     slack: float = 3.0
     """Pricing also keeps pairs within this many points of improving, to save re-solves."""
-    keep: float = 3.0
+    keep: float = 4.5
     """Between solves, the flow keeps only pairs within this many points of being worth it."""
     max_inner: int = 1
-    """Re-solves on the pool alone (no pricing scan) per round, when pooled pairs pay."""
+    """Re-solves on the pool alone (no pricing scan) in the first round, when pooled pairs pay.
+    The first flow's duals are rough, so its pool pairs often pay; later rounds price at
+    once, and pooled pairs that pay join the next round's flow (`keep` makes them rare)."""
     max_rounds: int = 20
     """Pricing rounds at most; the bound stays valid if they run out."""
     certify: bool = True
     """Price every pruned pair against the LP duals, re-solving until none can improve."""
     tolerance: float = 0.0
     """Stop once the total is proven within this fraction of the optimum (0 = exact)."""
-    threads: int = 0
-    """Worker threads for scoring; 0 means one per CPU, at most 4."""
+    workers: int = 0
+    """Parallel workers for scoring: forked processes for big scans, threads for small ones
+    (see candidates.FORK_PAIRS); 0 means one per CPU, at most 4. The answer is the same."""
 
 
 @dataclass(frozen=True)
@@ -178,11 +181,8 @@ def resolve_pins(problem: Problem, uw: UnitWeights) -> Pins:
     )
 
 
-LATER_INNER = int(os.environ.get("LATER_INNER", "1"))
-
-
-def default_threads() -> int:
-    """One scoring thread per CPU, at most four."""
+def default_workers() -> int:
+    """One scoring worker per CPU, at most four."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
@@ -206,7 +206,7 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
 
 
 def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
-    threads = cfg.threads or default_threads()
+    workers = cfg.workers or default_workers()
     t0 = time.perf_counter()
     uw = kernel.uw
     pins = resolve_pins(problem, uw)
@@ -217,7 +217,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
         cols,
         pins.free_rows,
         cfg.k,
-        threads=threads,
+        workers=workers,
         per_supporter=cfg.per_supporter,
         first=cfg.flow_k,
     )
@@ -248,7 +248,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
             d = flow.duals(edges, assignment, cap)
             reduced = pool.w - d.u[pool.ri] - d.v[pool.si]
             late = reduced > 0
-            if inner >= (cfg.max_inner if rounds == 1 else LATER_INNER) or not late.any():
+            if rounds > 1 or inner >= cfg.max_inner or not late.any():
                 break
             # Re-solve on the pairs that are (nearly) worth it; shrinking is stopped after a
             # few tries so that the loop always ends.
@@ -257,7 +257,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
         if not cfg.certify:
             break
         t2 = time.perf_counter()
-        bound, extra, improving = _certify(kernel, active, cands, pool, d, cap, cfg, threads)
+        bound, extra, improving = _certify(kernel, active, cands, pool, d, cap, cfg, workers)
         stats["pricing_s"] += time.perf_counter() - t2
         total = _total(edges, assignment)
         improving += int(late.sum())
@@ -299,7 +299,7 @@ def _certify(
     d: flow.Duals,
     capacity: np.ndarray,
     cfg: SolverConfig,
-    threads: int,
+    workers: int,
 ) -> tuple[int, flow.Edges, int]:
     """Return a proven upper bound, pairs worth adding and how many of them improve the total.
 
@@ -329,7 +329,7 @@ def _certify(
         d.u,
         d.v,
         cfg.add_per_row,
-        threads=threads,
+        workers=workers,
         slack=slack,
         limits=limits,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import replace
 from typing import Any
@@ -26,6 +27,7 @@ from matching.engine import (
     match,
     slots,
 )
+from matching.engine import candidates as candidates_module
 from matching.engine import kernel as kernel_module
 from matching.engine.candidates import generate
 from matching.engine.constraints import feasible
@@ -43,7 +45,7 @@ EARTH_KM = 6371.0088
 
 # Tiny pools and many rounds: k=1 forces the pricing loop to do the real work.
 STRICT = SolverConfig(
-    k=1, per_supporter=1, flow_k=1, add_per_row=1, slack=0, keep=0, max_rounds=1000, threads=1
+    k=1, per_supporter=1, flow_k=1, add_per_row=1, slack=0, keep=0, max_rounds=1000, workers=1
 )
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -236,7 +238,7 @@ def test_it_never_breaks_a_hard_constraint(scenario: dict) -> None:
 def test_it_is_at_least_as_good_as_greedy(scenario: dict) -> None:
     problem = _problem(scenario)
     result = match(problem, STRICT)
-    baseline = greedy(problem, k=1, threads=1)
+    baseline = greedy(problem, k=1, workers=1)
     _assert_valid(baseline, scenario)
     assert result.total_units >= baseline.total_units
 
@@ -254,7 +256,7 @@ def test_it_runs_greedy_exactly_like_a_scan_of_all_pairs_in_score_order(scenario
         for r, s in enumerate(chosen)
         if s >= 0
     }
-    got = {(p.recipient_id, p.supporter_id) for p in greedy(problem, k=1, threads=1).pairs}
+    got = {(p.recipient_id, p.supporter_id) for p in greedy(problem, k=1, workers=1).pairs}
     assert got == expected
 
 
@@ -320,7 +322,7 @@ def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int)
     uw = unit_weights(problem)
     kernel = Kernel(problem, uw)
     cols = kernel.columns(np.arange(problem.n_supporters))
-    cands = generate(kernel, cols, np.arange(problem.n_recipients), k, threads=1, per_supporter=1)
+    cands = generate(kernel, cols, np.arange(problem.n_recipients), k, workers=1, per_supporter=1)
     full = full_edges(problem)
     kept = set(zip(cands.edges.ri.tolist(), cands.edges.si.tolist(), strict=True))
     for r, s, w in zip(full.ri.tolist(), full.si.tolist(), full.w.tolist(), strict=True):
@@ -339,7 +341,7 @@ def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int)
         assert sorted(found.get(r, []), reverse=True)[:k] == sorted(ws, reverse=True)[:k]
 
 
-def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
+def test_it_gives_the_same_answer_with_small_tiles_several_threads_or_processes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scenario = _seeded_scenario(150, 140, seed=7)
@@ -347,9 +349,20 @@ def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
     reference = exact(problem)
     monkeypatch.setattr(kernel_module, "TILE_COLS", 64)
     monkeypatch.setattr(kernel_module, "BLOCK_ROWS", 5)
-    one = match(problem, SolverConfig(k=2, threads=1))
-    two = match(problem, SolverConfig(k=2, threads=2))
-    assert one == two
+    one = match(problem, SolverConfig(k=2, workers=1))
+    threads = match(problem, SolverConfig(k=2, workers=2))
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(candidates_module, "FORK_PAIRS", 0)
+    monkeypatch.setattr(os, "fork", fork)
+    processes = match(problem, SolverConfig(k=2, workers=3))
+    assert forks, "the scans were split across processes"
+    assert one == threads == processes
     assert one.total_units == reference.total_units
     assert one.optimal
     _assert_valid(one, scenario)
@@ -358,7 +371,7 @@ def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
 def test_it_is_optimal_on_a_programme_wider_than_one_tile() -> None:
     scenario = _seeded_scenario(90, 2200, seed=3)
     problem = _problem(scenario)
-    result = match(problem, SolverConfig(k=3, threads=2))
+    result = match(problem, SolverConfig(k=3, workers=2))
     assert result.total_units == exact(problem).total_units
     assert result.optimal
     _assert_valid(result, scenario)
