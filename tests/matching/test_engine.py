@@ -315,6 +315,40 @@ def test_it_scores_and_filters_pairs_the_same_in_the_fast_kernel_and_pair_by_pai
             assert allowed == _allowed(recipients[rid], supporters[sid], scenario)
 
 
+def test_it_skips_tiles_where_nobody_can_talk_and_still_scores_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kernel_module, "TILE_COLS", 8)
+    recipients = [_person(Recipient, i, conditions=frozenset({"bc"})) for i in range(1, 6)]
+    supporters = [
+        _person(Supporter, 100 + j, languages=frozenset({"pl"} if j < 16 else {"en"}))
+        for j in range(24)
+    ] + [_person(Supporter, 200 + j, formats=frozenset({"video"})) for j in range(8)]
+    problem = build_problem(recipients, supporters)
+    uw = unit_weights(problem)
+    kernel = Kernel(problem, uw)
+    scored: list[int] = []
+    real_get = kernel._ws.get
+
+    def get(name, shape, dtype):
+        if name == "tot":  # the first buffer a tile that is scored asks for
+            scored.append(shape[0])
+        return real_get(name, shape, dtype)
+
+    monkeypatch.setattr(kernel._ws, "get", get)
+    cols = kernel.columns(np.arange(problem.n_supporters))
+    ((rows, ids, scores),) = kernel.scan(
+        np.arange(5), cols, lambda rows, ids, s: (rows.copy(), ids.copy(), s[: len(ids)].copy())
+    )
+    ri, si = np.tile(rows, len(ids)), np.repeat(ids, len(rows))
+    ok = feasible(problem, ri, si)
+    want = np.where(ok, sum(components(problem, uw, ri, si).values()), -1)
+    assert np.array_equal(scores.ravel().astype(np.int64), want)
+    # Only the tile of English speakers on the phone is scored; Polish speakers, video only
+    # and the padding up to a whole chunk are skipped.
+    assert ok.sum() == 5 * 8 and scored == [8]
+
+
 @FAST
 @given(scenarios(max_recipients=20, max_supporters=12), st.integers(1, 3))
 def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int) -> None:
