@@ -27,7 +27,7 @@ What is measured
 * ``peak_mib``: the memory of a fresh process that only generates the programme and runs
   ``match()``: the Python interpreter, numpy, OR-Tools, the input and the run, native memory
   included (tracemalloc would miss OR-Tools and BLAS). It is the larger of that process's
-  peak resident set size (``ru_maxrss``) and the peak, sampled every 5 ms while scan workers
+  peak resident set size (``ru_maxrss``) and the peak, sampled every 20 ms while scan workers
   run, of the proportional set size (PSS, shared pages split between the processes sharing
   them) of the process and its workers together. Greedy and the exact reference run in the
   parent, uncounted.
@@ -232,7 +232,7 @@ class TreeMemory(threading.Thread):
         self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.done.wait(0.005):
+        while not self.done.wait(0.02):
             children = _children()
             if children:
                 total = sum(_pss_kib(pid) for pid in (os.getpid(), *children))
