@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernel as kernel_module
 from .flow import Edges, pack
 from .kernel import CHUNK, Kernel, Visit, _Columns
 from .parallel import can_fork, fork_map
@@ -421,37 +420,46 @@ class Pricing:
 
 def price(
     kernel: Kernel,
-    cols: _Columns,
+    active: np.ndarray,
     rows: np.ndarray,
     u: np.ndarray,
     v: np.ndarray,
+    tau: np.ndarray,
     per_row: int,
     *,
     workers: int,
     slack: int = 0,
-    limits: np.ndarray | None = None,
 ) -> Pricing:
-    """Find pairs with w[r, s] > u[r] + v[s] - slack among the given rows, best first per row.
+    """Find each row's best `per_row` pairs with w[r, s] > u[r] + v[s] - slack among the
+    active supporters with v[s] < tau[r] - u[r] + slack (no other unpooled pair can have
+    w - v > u - slack, given tau), by gain w - v (ties to the lower supporter).
 
     With slack 0 these are exactly the pairs violating the dual; a little slack also brings in
-    pairs that are about to pay, which saves re-solves as the duals move. Big scans split
-    rows across `workers` processes, as in generate.
+    pairs that are about to pay, which saves re-solves as the duals move. A pair sharing no
+    condition scores at most scoring.unshared_bound, so a row meets all supporters only up
+    to that reach and the rest only under a condition it shares with them (far fewer pairs).
+    Each row's answer depends on that row alone, so big scans split rows across `workers`
+    processes with the same answer.
     """
+    problem = kernel.problem
     rows = np.asarray(rows, dtype=np.int64)
-    if limits is None:
-        limits = np.tile([cols.ip_start, len(cols.ids) - cols.ip_start], (len(rows), 1))
-    limits = np.asarray(limits, dtype=np.int64).reshape(-1, 2)
-    # A block's rows are scored as far as the neediest one needs, so workers get whole blocks
-    # of kernel.scan's order (dealt out in turn): the same blocks, so the same answer.
-    order = np.lexsort((rows, -limits.sum(axis=1)))
-    blocks = np.arange(len(rows)) // kernel_module.BLOCK_ROWS
-    parts = _parts(np.arange(blocks[-1] + 1 if len(rows) else 0), workers, int(limits.sum()))
+    unshared = np.minimum(tau, unshared_bound(problem, kernel.uw))
+    passes = [(kernel.columns(active, key=v), None, unshared)]
+    r_cond, s_cond = problem.recipients.conditions, problem.supporters.conditions
+    bits = int(np.bitwise_or.reduce(r_cond[rows])) if len(rows) else 0
+    for c in range(bits.bit_length()):
+        bit = np.uint64(1 << c)
+        group = active[(s_cond[active] & bit) != 0]
+        if len(group):
+            passes.append((kernel.columns(group, key=v, shared=True), bit, tau))
+
+    def work(part: np.ndarray, threads: int) -> Pricing:
+        return _price_rows(kernel, passes, part, u, v, per_row, threads, slack)
+
+    parts = _parts(rows, workers, len(rows) * len(active))
     if parts is None:
-        return _price_rows(kernel, cols, rows, u, v, per_row, workers, slack, limits)
-    parts = [order[np.isin(blocks, part)] for part in parts]
-    priced = fork_map(
-        lambda p: _price_rows(kernel, cols, rows[p], u, v, per_row, 1, slack, limits[p]), parts
-    )
+        return work(rows, workers)
+    priced = fork_map(lambda p: work(p, 1), parts)
     return Pricing(
         Edges.from_keys(np.concatenate([p.edges.packed() for p in priced])),
         np.concatenate([p.rows for p in priced]),
@@ -461,28 +469,74 @@ def price(
 
 def _price_rows(
     kernel: Kernel,
-    cols: _Columns,
+    passes: list[tuple[_Columns, np.uint64 | None, np.ndarray]],
     rows: np.ndarray,
     u: np.ndarray,
     v: np.ndarray,
     per_row: int,
     threads: int,
     slack: int,
-    limits: np.ndarray,
 ) -> Pricing:
-    """Price some rows in this process (see price)."""
+    """Price some rows in this process, pass by pass (see price)."""
+    n = kernel.problem.n_recipients
+    at = np.full(n, -1, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    best = np.full(len(rows), -1.0)
+    keys = []
+    limits = np.zeros((n, 2), dtype=np.int64)
+    r_cond = kernel.problem.recipients.conditions
+    for cols, bit, reach_of in passes:
+        chosen = rows if bit is None else rows[(r_cond[rows] & bit) != 0]
+        reach = reach_of[chosen] - u[chosen] + slack
+        v_sorted = v[cols.ids]
+        lim = np.stack(
+            [
+                np.searchsorted(v_sorted[: cols.ip_start], reach),
+                np.searchsorted(v_sorted[cols.ip_start :], reach),
+            ],
+            axis=1,
+        )
+        some = lim.sum(axis=1) > 0
+        chosen, lim = chosen[some], lim[some]
+        limits[chosen] = lim
+        visit = _pricing_visit(cols, u, v, per_row, slack, limits)
+        for pkeys, prow, pbest in kernel.scan(chosen, cols, visit, limits=lim, threads=threads):
+            keys.append(pkeys)
+            np.maximum.at(best, at[prow], pbest)
+    found = Edges.from_keys(np.concatenate(keys) if keys else np.empty(0, np.uint64))
+    # A pair may turn up in several passes; keep each row's best per_row by gain overall.
+    gain = found.w.astype(np.int64) - v[found.si]
+    order = np.lexsort((found.si, -gain, found.ri))
+    kept = np.zeros(len(found), dtype=bool)
+    kept[order[_rank_in_run(found.ri[order]) < per_row]] = True
+    return Pricing(found.subset(kept), rows, best)
+
+
+def _pricing_visit(
+    cols: _Columns,
+    u: np.ndarray,
+    v: np.ndarray,
+    per_row: int,
+    slack: int,
+    limits: np.ndarray,
+) -> Visit:
+    """A block visitor keeping pairs with gain w - v > u - slack within each row's limits."""
 
     def visit(block: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> Found:
         n = len(ids)
         gain = scores[:n] - v[ids].astype(scores.dtype)[:, None]
         best = gain.max(axis=0) if n else np.full(len(block), -1.0)
         hit = np.flatnonzero(gain > (u[block] - slack).astype(scores.dtype)[None, :])
+        # Infeasible pairs (score -1) with a free supporter (v = 0) pass when slack > u: they
+        # must not take the places of real pairs.
+        hit = hit[scores[:n].ravel()[hit] > 0]
         cc, rr = np.divmod(hit, len(block))
+        # A block is scored as far as its neediest row needs: keep each row to its own limits,
+        # so that a row's pairs do not depend on which rows share its block.
+        col, lim = cols.col_of[ids[cc]], limits[block[rr]]
+        own = (col < lim[:, 0]) | ((col >= cols.ip_start) & (col < cols.ip_start + lim[:, 1]))
+        hit, cc, rr = hit[own], cc[own], rr[own]
         ri, si, g, _, _ = _top(block, ids, gain.ravel()[hit], rr, cc, per_row)
         return pack(ri, si, g + v[si]), block, best
 
-    parts = kernel.scan(rows, cols, visit, limits=limits, threads=threads)
-    keys = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint64)
-    prow = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-    best = np.concatenate([p[2] for p in parts]).astype(np.float64) if parts else np.empty(0)
-    return Pricing(Edges.from_keys(keys), prow, best)
+    return visit

@@ -311,27 +311,16 @@ def _certify(
     supporter can break it, and u[r] is raised to its best w[r, s] - v[s].
     """
     rows = np.flatnonzero(cands.tau > d.u)
-    slack = units(cfg.slack)
-    cols = kernel.columns(active, key=d.v)
-    v_sorted = d.v[cols.ids]
-    reach = cands.tau[rows] - d.u[rows] + slack
-    limits = np.stack(
-        [
-            np.searchsorted(v_sorted[: cols.ip_start], reach),
-            np.searchsorted(v_sorted[cols.ip_start :], reach),
-        ],
-        axis=1,
-    )
     pricing = price(
         kernel,
-        cols,
+        active,
         rows,
         d.u,
         d.v,
+        cands.tau,
         cfg.add_per_row,
         workers=workers,
-        slack=slack,
-        limits=limits,
+        slack=units(cfg.slack),
     )
     u = d.u.astype(np.int64).copy()
     if len(pricing.rows):

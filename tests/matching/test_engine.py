@@ -349,6 +349,24 @@ def test_it_skips_tiles_where_nobody_can_talk_and_still_scores_the_rest(
     assert ok.sum() == 5 * 8 and scored == [8]
 
 
+def test_pricing_finds_real_pairs_however_many_free_supporters_cannot_talk() -> None:
+    recipient = _person(Recipient, 1)
+    supporters = [_person(Supporter, 10 + j, languages=frozenset({"pl"})) for j in range(5)]
+    supporters.append(_person(Supporter, 20))
+    problem = build_problem([recipient], supporters)
+    kernel = Kernel(problem, unit_weights(problem))
+    u = np.array([0])
+    # The real pair's supporter is dearer than the pair scores (a gain below -1, within the
+    # slack); the others are free, and can't talk with the recipient (score -1, gain -1).
+    v = np.zeros(problem.n_supporters, dtype=np.int64)
+    v[problem.supporter_index(20)] = 15_000
+    tau = np.array([10_000])
+    priced = candidates_module.price(
+        kernel, np.arange(6), np.array([0]), u, v, tau, 1, workers=1, slack=20_000
+    )
+    assert priced.edges.si.tolist() == [problem.supporter_index(20)]
+
+
 @FAST
 @given(scenarios(max_recipients=20, max_supporters=12), st.integers(1, 3))
 def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int) -> None:
