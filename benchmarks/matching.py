@@ -41,10 +41,12 @@ bounds every assignment by ``sum u + sum cap * v`` (weak duality). After each fl
 derives optimal duals of the flow's graph (complementary slackness, then label correcting),
 raises ``u[r]`` to cover every pooled pair, and for every recipient whose best unpooled score
 ``tau[r]`` exceeds ``u[r]`` rescores it against every supporter with ``v[s] < tau[r] - u[r]``
-(no other supporter can break the inequality) and raises ``u[r]`` to ``max_s w[r,s] - v[s]``.
-Those raised duals are feasible for the full, unpruned problem (every one of the N*M pairs is
-covered: pooled, bounded by ``tau``, or rescored), so ``bound`` is a true upper bound on the
-optimum and ``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
+(no other supporter can break the inequality) and raises ``u[r]`` to ``max_s w[r,s] - v[s]``;
+supporters sharing no condition with it are rescored only while ``v[s]`` is below the most
+such a pair can score (``unshared_bound[r]``) minus ``u[r]``, since beyond that they cannot
+break it either. Those raised duals are feasible for the full, unpruned problem (every one of
+the N*M pairs is covered: pooled, bounded by ``tau`` or ``unshared_bound``, or rescored), so
+``bound`` is a true upper bound on the optimum and ``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
 Improving pairs join the pool and the flow is re-solved until the gap is at most
 ``--tolerance`` (default 0.01 %; ``--tolerance 0`` runs until it is proven optimal, gap 0).
 ``greedy_gap_pct`` is the greedy baseline's distance to the same bound.
