@@ -46,7 +46,8 @@ supporters sharing no condition with it are rescored only while ``v[s]`` is belo
 such a pair can score (``unshared_bound[r]``) minus ``u[r]``, since beyond that they cannot
 break it either. Those raised duals are feasible for the full, unpruned problem (every one of
 the N*M pairs is covered: pooled, bounded by ``tau`` or ``unshared_bound``, or rescored), so
-``bound`` is a true upper bound on the optimum and ``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
+``bound`` is a true upper bound on the optimum and
+``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
 Improving pairs join the pool and the flow is re-solved until the gap is at most
 ``--tolerance`` (default 0.01 %; ``--tolerance 0`` runs until it is proven optimal, gap 0).
 ``greedy_gap_pct`` is the greedy baseline's distance to the same bound.
