@@ -13,18 +13,24 @@ What is measured
 ----------------
 * ``build``: candidate generation. Each recipient is scored against the supporters who share
   one of its conditions (hard rules as bitwise checks, criteria from small float32 matrix
-  products, two worker threads), keeping its top 48 and each supporter's top 20; it is scored
+  products; the rows are split between two forked worker processes, one per core, since
+  threads would queue for numpy's interpreter lock), keeping its top 48 and each supporter's
+  top 20; it is scored
   against every supporter only when a pair sharing no condition could still reach its top 48
   (a per-recipient bound says whether; the log shows how many rows needed it). That bound
   also enters the recipient's ``tau`` below, so nothing skipped escapes the certificate.
-* ``solve``: the OR-Tools min-cost flows (single-threaded), ``pricing``: the optimality
-  certificate below, including its rescans. ``seconds`` is wall time of ``match()`` end to
-  end; ``cpu`` is the process's CPU time (both threads), which is what to compare when the
-  machine is shared -- the load average is printed before and after.
-* ``peak_mib``: peak resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) of a
-  fresh child process that only generates the programme and runs ``match()``: the Python
-  interpreter, numpy, OR-Tools, the input and the run, native memory included (tracemalloc
-  would miss OR-Tools and BLAS). Greedy and the exact reference run in the parent, uncounted.
+* ``solve``: the OR-Tools min-cost flows (single-threaded: they hold the interpreter lock),
+  ``pricing``: the optimality certificate below, including its rescans (split between two
+  processes like the build). ``seconds`` is wall time of ``match()`` end to end; ``cpu`` is
+  the CPU time of the process and its scan workers, which is what to compare when the machine
+  is shared -- the load average is printed before and after.
+* ``peak_mib``: the memory of a fresh process that only generates the programme and runs
+  ``match()``: the Python interpreter, numpy, OR-Tools, the input and the run, native memory
+  included (tracemalloc would miss OR-Tools and BLAS). It is the larger of that process's
+  peak resident set size (``ru_maxrss``) and the peak, sampled every 20 ms while scan workers
+  run, of the proportional set size (PSS, shared pages split between the processes sharing
+  them) of the process and its workers together. Greedy and the exact reference run in the
+  parent, uncounted.
 
 Why the gap is rigorous
 -----------------------
@@ -35,10 +41,13 @@ bounds every assignment by ``sum u + sum cap * v`` (weak duality). After each fl
 derives optimal duals of the flow's graph (complementary slackness, then label correcting),
 raises ``u[r]`` to cover every pooled pair, and for every recipient whose best unpooled score
 ``tau[r]`` exceeds ``u[r]`` rescores it against every supporter with ``v[s] < tau[r] - u[r]``
-(no other supporter can break the inequality) and raises ``u[r]`` to ``max_s w[r,s] - v[s]``.
-Those raised duals are feasible for the full, unpruned problem (every one of the N*M pairs is
-covered: pooled, bounded by ``tau``, or rescored), so ``bound`` is a true upper bound on the
-optimum and ``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
+(no other supporter can break the inequality) and raises ``u[r]`` to ``max_s w[r,s] - v[s]``;
+supporters sharing no condition with it are rescored only while ``v[s]`` is below the most
+such a pair can score (``unshared_bound[r]``) minus ``u[r]``, since beyond that they cannot
+break it either. Those raised duals are feasible for the full, unpruned problem (every one of
+the N*M pairs is covered: pooled, bounded by ``tau`` or ``unshared_bound``, or rescored), so
+``bound`` is a true upper bound on the optimum and
+``gap_pct = 100 * (bound - objective) / bound`` is a proven gap.
 Improving pairs join the pool and the flow is re-solved until the gap is at most
 ``--tolerance`` (default 0.01 %; ``--tolerance 0`` runs until it is proven optimal, gap 0).
 ``greedy_gap_pct`` is the greedy baseline's distance to the same bound.
@@ -54,6 +63,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -216,21 +226,67 @@ def synthetic(n: int, m: int, seed: int = 0) -> Problem:
     )
 
 
-def run_engine(n: int, m: int, seed: int, threads: int, tolerance: float) -> dict:
+class TreeMemory(threading.Thread):
+    """Peak PSS of this process and its children, sampled while it has children."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kib = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            children = _children()
+            if children:
+                total = sum(_pss_kib(pid) for pid in (os.getpid(), *children))
+                self.peak_kib = max(self.peak_kib, total)
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _cpu_s() -> float:
+    me, kids = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_engine(n: int, m: int, seed: int, workers: int, tolerance: float) -> dict:
     """Generate the programme and run match() in this process; return figures as a dict."""
     from matching.engine import SolverConfig
 
     t0 = time.perf_counter()
     problem = synthetic(n, m, seed)
     generated = time.perf_counter() - t0
-    cpu0 = time.process_time()
+    memory = TreeMemory()
+    memory.start()
+    cpu0 = _cpu_s()
     t1 = time.perf_counter()
-    result = match(problem, SolverConfig(threads=threads, tolerance=tolerance))
+    result = match(problem, SolverConfig(workers=workers, tolerance=tolerance))
     seconds = time.perf_counter() - t1
+    memory.done.set()
+    memory.join()
+    own_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "generate_s": generated,
         "seconds": seconds,
-        "cpu_s": time.process_time() - cpu0,
+        "cpu_s": _cpu_s() - cpu0,
         "build_s": result.stats["candidates_s"],
         "solve_s": result.stats["solve_s"],
         "pricing_s": result.stats["pricing_s"],
@@ -240,15 +296,17 @@ def run_engine(n: int, m: int, seed: int, threads: int, tolerance: float) -> dic
         "matched": len(result.pairs),
         "objective": result.total_units,
         "bound": result.upper_bound_units,
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mib": max(own_kib, memory.peak_kib) / 1024,
+        "own_peak_mib": own_kib / 1024,
+        "tree_peak_mib": memory.peak_kib / 1024,
         "log": result.stats["log"],
     }
 
 
-def run_child(n: int, m: int, seed: int, threads: int, tolerance: float) -> dict:
+def run_child(n: int, m: int, seed: int, workers: int, tolerance: float) -> dict:
     """Run the engine in a fresh interpreter, so ru_maxrss is the engine run's own peak."""
     cmd = [sys.executable, __file__, "--child", f"--recipients={n}", f"--supporters={m}"]
-    cmd += [f"--seed={seed}", f"--threads={threads}", f"--tolerance={tolerance}"]
+    cmd += [f"--seed={seed}", f"--workers={workers}", f"--tolerance={tolerance}"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -262,7 +320,7 @@ def main() -> None:
     parser.add_argument("--recipients", type=int, default=50_000)
     parser.add_argument("--supporters", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=0)
     parser.add_argument(
         "--tolerance",
         type=float,
@@ -274,7 +332,7 @@ def main() -> None:
     args = parser.parse_args()
     n, m = args.recipients, args.supporters
     if args.child:
-        print(json.dumps(run_engine(n, m, args.seed, args.threads, args.tolerance)))
+        print(json.dumps(run_engine(n, m, args.seed, args.workers, args.tolerance)))
         return
     from matching.engine.exact import exact
     from matching.engine.greedy import greedy
@@ -282,12 +340,13 @@ def main() -> None:
     small_m = max(1, round(1000 * m / n))
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for size, (nn, mm) in (("small", (1000, small_m)), ("main", (n, m))):
-        f = run_child(nn, mm, args.seed, args.threads, args.tolerance)
+        f = run_child(nn, mm, args.seed, args.workers, args.tolerance)
         gap = gap_pct(f["objective"], f["bound"])
         print(
             f"engine N={nn} M={mm}: build {f['build_s']:.2f}s solve {f['solve_s']:.2f}s "
             f"pricing {f['pricing_s']:.2f}s total {f['seconds']:.2f}s (cpu {f['cpu_s']:.2f}s) "
-            f"peak {f['peak_mib']:.0f} MiB; {f['rounds']} pricing rounds, {f['solves']} flows, "
+            f"peak {f['peak_mib']:.0f} MiB (own rss {f['own_peak_mib']:.0f}, with workers "
+            f"{f['tree_peak_mib']:.0f}); {f['rounds']} pricing rounds, {f['solves']} flows, "
             f"{f['edges']} edges; matched {f['matched']}; objective {f['objective']} "
             f"bound {f['bound']} gap {gap:.5f}%"
         )
@@ -305,7 +364,7 @@ def main() -> None:
             greedy_gap = float("nan")
         else:
             t = time.perf_counter()
-            g = greedy(problem, threads=args.threads)
+            g = greedy(problem, workers=args.workers)
             greedy_gap = gap_pct(g.total_units, f["bound"])
             print(
                 f"greedy N={nn} M={mm}: {time.perf_counter() - t:.2f}s objective {g.total_units} "

@@ -1,7 +1,8 @@
 """The bridge between Django and the matching engine.
 
 Reads a programme's waiting requests and available supporters, turns them into the engine's
-input, and turns the engine's answer back into proposals and plain reasons. Engine ids are
+input, and turns the engine's answer back into proposals and the reasons behind them, as
+codes and numbers that matching.reasons puts into words. Engine ids are
 BuddyRequest ids (recipients) and SupporterProfile ids (supporters).
 """
 
@@ -14,7 +15,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from programmes.models import Programme
 
@@ -24,16 +24,6 @@ from .models import BuddyRequest, MatchSettings, Pairing, PairRule, Proposal, Su
 # A person whose pairing did not work out counts as having waited this much longer, so the
 # waiting bonus (which is capped) lifts them ahead of people who have not been matched yet.
 PRIORITY_EXTRA_WAITING_DAYS = 120
-
-CONSTRAINT_REASONS = {
-    "language": _("speak none of their languages"),
-    "format": _("offer none of the ways they want to talk"),
-    "availability": _("are never free at the same times"),
-    "distance": _("live too far away to meet in person"),
-    "exclusion": _("would rather not support a topic they mentioned"),
-    "forbidden": _("must not be paired with them"),
-    "taken": _("fit, but were a better match for someone else this time"),
-}
 
 
 @dataclass
@@ -213,16 +203,8 @@ def _rules(
     return sorted(forbidden), pinned
 
 
-def names() -> dict[str, str]:
-    """Display names of coded values, for the engine's explanations."""
-    found: dict[str, str] = {}
-    for choices in (vocab.CONDITIONS, vocab.EXPERIENCES, vocab.LANGUAGES):
-        found.update({code: str(label) for code, label in choices})
-    return found
-
-
 def solve(data: MatchInput, progress: Callable[[int], None] | None = None) -> MatchOutput:
-    """Run the engine and explain the result."""
+    """Run the engine and explain the result as codes and numbers (see matching.reasons)."""
     progress = progress or (lambda _p: None)
     problem = engine.build_problem(
         data.recipients,
@@ -231,47 +213,38 @@ def solve(data: MatchInput, progress: Callable[[int], None] | None = None) -> Ma
         rules=data.rules,
         forbidden=data.forbidden,
         pinned=data.pinned,
-        names=names(),
     )
     progress(40)
     result = engine.match(problem)
     progress(80)
-    proposals = []
-    for pair in result.pairs:
-        explained = engine.breakdown(problem, pair.recipient_id, pair.supporter_id)
-        proposals.append(
-            {
-                "request_id": pair.recipient_id,
-                "supporter_id": pair.supporter_id,
-                "score": pair.score,
-                "pinned": pair.pinned,
-                "breakdown": [list(item) for item in explained.as_tuples()],
-            }
-        )
+    proposals = [
+        {
+            "request_id": pair.recipient_id,
+            "supporter_id": pair.supporter_id,
+            "score": pair.score,
+            "pinned": pair.pinned,
+            "breakdown": engine.breakdown(problem, pair.recipient_id, pair.supporter_id).as_dicts(),
+        }
+        for pair in result.pairs
+    ]
     rejected_pins = {pin.recipient_id: pin for pin in result.rejected_pins}
     unmatched = [
-        explain_unmatched(problem, rid, result, rejected_pins.get(rid)) for rid in result.unmatched
+        _unmatched(why, problem.n_supporters, rejected_pins.get(why.recipient_id))
+        for why in engine.explain_unmatched(problem, result.unmatched, result)
     ]
     return MatchOutput(proposals, unmatched)
 
 
-def explain_unmatched(problem, request_id: int, result, rejected_pin=None) -> dict:
-    """Why a request got nobody: for each hard rule, how many supporters it ruled out."""
-    first_failed: Counter[str] = Counter()
-    fitting = 0
-    for supporter_id in (int(s) for s in problem.supporters.ids):
-        explained = engine.breakdown(problem, request_id, supporter_id)
-        if explained.feasible:
-            fitting += 1
-        else:
-            first_failed[explained.failed[0]] += 1
-    reasons = [{"code": code, "count": count} for code, count in first_failed.most_common()]
-    if fitting:
-        reasons.append({"code": "taken", "count": fitting})
+def _unmatched(why: engine.Unmatched, supporters: int, rejected_pin=None) -> dict:
+    """Why a request got nobody: how many supporters each reason ruled out, most first."""
+    order = {code: i for i, code in enumerate(engine.REASONS)}
+    counted = sorted(
+        ((code, n) for code, n in why.counts.items() if n), key=lambda c: (-c[1], order[c[0]])
+    )
     explanation = {
-        "request_id": request_id,
-        "supporters": problem.n_supporters,
-        "reasons": reasons,
+        "request_id": why.recipient_id,
+        "supporters": supporters,
+        "reasons": [{"code": code, "count": n} for code, n in counted],
     }
     if rejected_pin is not None:
         explanation["pin_problem"] = list(rejected_pin.reasons)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .flow import Edges, pack
 from .kernel import CHUNK, Kernel, Visit, _Columns
+from .parallel import can_fork, fork_map
 from .scoring import unshared_bound
 
 Found = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -143,13 +144,17 @@ class _SupporterTop:
         state["floor"][full] = np.maximum(state["floor"][full], best)
         state["kept"], state["new"], state["count"] = keys, [], 0
 
-    def edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Return (recipients, supporters, scores) of every supporter's top l."""
+    def keys(self) -> np.ndarray:
+        """Return the sorted keys of every supporter's top l (see _supporter_edges)."""
         parts = [k for state in self.states for k in (state["kept"], *state["new"])]
-        keys = _top_keys(np.concatenate(parts) if parts else np.empty(0, np.uint64), self.size)
-        row = (keys & np.uint64(_ROW_MASK)).astype(np.int64)
-        val = _VAL_MASK - ((keys >> _VAL) & np.uint64(_VAL_MASK)).astype(np.int64)
-        return row, (keys >> _SUP).astype(np.int64), val
+        return _top_keys(np.concatenate(parts) if parts else np.empty(0, np.uint64), self.size)
+
+
+def _supporter_edges(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (recipients, supporters, scores) of _SupporterTop keys."""
+    row = (keys & np.uint64(_ROW_MASK)).astype(np.int64)
+    val = _VAL_MASK - ((keys >> _VAL) & np.uint64(_VAL_MASK)).astype(np.int64)
+    return row, (keys >> _SUP).astype(np.int64), val
 
 
 def _top_keys(keys: np.ndarray, size: int, runs: bool = False) -> np.ndarray:
@@ -213,13 +218,35 @@ def rank_keys(ri: np.ndarray, si: np.ndarray, w: np.ndarray) -> np.ndarray:
     return keys
 
 
+FORK_PAIRS = 1 << 25
+"""Scans of at least this many pairs are split across forked processes (see parallel)."""
+
+
+def _parts(rows: np.ndarray, workers: int, pairs: int) -> list[np.ndarray] | None:
+    """Interleaved shares of rows, one per worker process, or None to scan in this process."""
+    if workers <= 1 or pairs < FORK_PAIRS or len(rows) < workers or not can_fork():
+        return None
+    return [rows[i::workers] for i in range(workers)]
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What one worker's scan of some rows found (see generate)."""
+
+    keys: np.ndarray
+    rows: np.ndarray
+    tau: np.ndarray
+    supporter_keys: np.ndarray
+    scanned_in_full: int
+
+
 def generate(
     kernel: Kernel,
     cols: _Columns,
     rows: np.ndarray,
     k: int,
     *,
-    threads: int,
+    workers: int,
     ties: bool = False,
     per_supporter: int = 0,
     first: int | None = None,
@@ -231,12 +258,47 @@ def generate(
     Without ties, rows are first scored only against supporters sharing a condition with
     them; a row is scanned in full only if a pair sharing no condition could still reach its
     top k (see scoring.unshared_bound), and otherwise that bound joins its tau.
+
+    Every row's result depends on that row alone and supporters' tops merge exactly, so
+    big scans split rows across `workers` processes with the same answer.
     """
-    n, m = kernel.problem.n_recipients, kernel.problem.n_supporters
     rows = np.asarray(rows, dtype=np.int64)
+
+    def scan(part: np.ndarray, threads: int) -> _Found:
+        return _generate_rows(kernel, cols, part, k, threads, ties, per_supporter, first)
+
+    parts = _parts(rows, workers, len(rows) * len(cols.ids))
+    found = [scan(rows, workers)] if parts is None else fork_map(lambda p: scan(p, 1), parts)
+    tau = np.zeros(kernel.problem.n_recipients, dtype=np.int64)
+    keys = []
+    for f in found:
+        keys.append(f.keys)
+        tau[f.rows] = f.tau
+    if per_supporter:
+        best = _top_keys(np.concatenate([f.supporter_keys for f in found]), per_supporter)
+        keys.append(pack(*_supporter_edges(best)))
+    full = sum(f.scanned_in_full for f in found)
+    everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
+    del keys, found
+    edges, flags = Edges.flagged(everything)
+    return Candidates(edges, tau, flags, full)
+
+
+def _generate_rows(
+    kernel: Kernel,
+    cols: _Columns,
+    rows: np.ndarray,
+    k: int,
+    threads: int,
+    ties: bool,
+    per_supporter: int,
+    first: int | None,
+) -> _Found:
+    """Scan some rows in this process (see generate)."""
+    m = kernel.problem.n_supporters
     best = _SupporterTop(m, per_supporter) if per_supporter else None
     visit = select_top(k, ties, best, first)
-    tau = np.zeros(n, dtype=np.int64)
+    tau = np.zeros(kernel.problem.n_recipients, dtype=np.int64)
     keys: list[np.ndarray] = []
     full = rows
     if not ties and len(rows):
@@ -245,12 +307,13 @@ def generate(
     for pkeys, prow, ptau in kernel.scan(full, cols, visit, threads=threads):
         keys.append(pkeys)
         tau[prow] = ptau
-    if best is not None:
-        keys.append(pack(*best.edges()))
-    everything = np.concatenate(keys) if keys else np.empty(0, np.uint64)
-    del keys
-    edges, flags = Edges.flagged(everything)
-    return Candidates(edges, tau, flags, len(full))
+    return _Found(
+        np.concatenate(keys) if keys else np.empty(0, np.uint64),
+        rows,
+        tau[rows],
+        best.keys() if best is not None else np.empty(0, np.uint64),
+        len(full),
+    )
 
 
 def _shared_first(
@@ -357,33 +420,123 @@ class Pricing:
 
 def price(
     kernel: Kernel,
-    cols: _Columns,
+    active: np.ndarray,
+    rows: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    tau: np.ndarray,
+    per_row: int,
+    *,
+    workers: int,
+    slack: int = 0,
+) -> Pricing:
+    """Find each row's best `per_row` pairs with w[r, s] > u[r] + v[s] - slack among the
+    active supporters with v[s] < tau[r] - u[r] + slack (no other unpooled pair can have
+    w - v > u - slack, given tau), by gain w - v (ties to the lower supporter).
+
+    With slack 0 these are exactly the pairs violating the dual; a little slack also brings in
+    pairs that are about to pay, which saves re-solves as the duals move. A pair sharing no
+    condition scores at most scoring.unshared_bound, so a row meets all supporters only up
+    to that reach and the rest only under a condition it shares with them (far fewer pairs).
+    Each row's answer depends on that row alone, so big scans split rows across `workers`
+    processes with the same answer.
+    """
+    problem = kernel.problem
+    rows = np.asarray(rows, dtype=np.int64)
+    unshared = np.minimum(tau, unshared_bound(problem, kernel.uw))
+    passes = [(kernel.columns(active, key=v), None, unshared)]
+    r_cond, s_cond = problem.recipients.conditions, problem.supporters.conditions
+    bits = int(np.bitwise_or.reduce(r_cond[rows])) if len(rows) else 0
+    for c in range(bits.bit_length()):
+        bit = np.uint64(1 << c)
+        group = active[(s_cond[active] & bit) != 0]
+        if len(group):
+            passes.append((kernel.columns(group, key=v, shared=True), bit, tau))
+
+    def work(part: np.ndarray, threads: int) -> Pricing:
+        return _price_rows(kernel, passes, part, u, v, per_row, threads, slack)
+
+    parts = _parts(rows, workers, len(rows) * len(active))
+    if parts is None:
+        return work(rows, workers)
+    priced = fork_map(lambda p: work(p, 1), parts)
+    return Pricing(
+        Edges.from_keys(np.concatenate([p.edges.packed() for p in priced])),
+        np.concatenate([p.rows for p in priced]),
+        np.concatenate([p.best for p in priced]),
+    )
+
+
+def _price_rows(
+    kernel: Kernel,
+    passes: list[tuple[_Columns, np.uint64 | None, np.ndarray]],
     rows: np.ndarray,
     u: np.ndarray,
     v: np.ndarray,
     per_row: int,
-    *,
     threads: int,
-    slack: int = 0,
-    limits: np.ndarray | None = None,
+    slack: int,
 ) -> Pricing:
-    """Find pairs with w[r, s] > u[r] + v[s] - slack among the given rows, best first per row.
+    """Price some rows in this process, pass by pass (see price)."""
+    n = kernel.problem.n_recipients
+    at = np.full(n, -1, dtype=np.int64)
+    at[rows] = np.arange(len(rows))
+    best = np.full(len(rows), -1.0)
+    keys = []
+    limits = np.zeros((n, 2), dtype=np.int64)
+    r_cond = kernel.problem.recipients.conditions
+    for cols, bit, reach_of in passes:
+        chosen = rows if bit is None else rows[(r_cond[rows] & bit) != 0]
+        reach = reach_of[chosen] - u[chosen] + slack
+        v_sorted = v[cols.ids]
+        lim = np.stack(
+            [
+                np.searchsorted(v_sorted[: cols.ip_start], reach),
+                np.searchsorted(v_sorted[cols.ip_start :], reach),
+            ],
+            axis=1,
+        )
+        some = lim.sum(axis=1) > 0
+        chosen, lim = chosen[some], lim[some]
+        limits[chosen] = lim
+        visit = _pricing_visit(cols, u, v, per_row, slack, limits)
+        for pkeys, prow, pbest in kernel.scan(chosen, cols, visit, limits=lim, threads=threads):
+            keys.append(pkeys)
+            np.maximum.at(best, at[prow], pbest)
+    found = Edges.from_keys(np.concatenate(keys) if keys else np.empty(0, np.uint64))
+    # A pair may turn up in several passes; keep each row's best per_row by gain overall.
+    gain = found.w.astype(np.int64) - v[found.si]
+    order = np.lexsort((found.si, -gain, found.ri))
+    kept = np.zeros(len(found), dtype=bool)
+    kept[order[_rank_in_run(found.ri[order]) < per_row]] = True
+    return Pricing(found.subset(kept), rows, best)
 
-    With slack 0 these are exactly the pairs violating the dual; a little slack also brings in
-    pairs that are about to pay, which saves re-solves as the duals move.
-    """
+
+def _pricing_visit(
+    cols: _Columns,
+    u: np.ndarray,
+    v: np.ndarray,
+    per_row: int,
+    slack: int,
+    limits: np.ndarray,
+) -> Visit:
+    """A block visitor keeping pairs with gain w - v > u - slack within each row's limits."""
 
     def visit(block: np.ndarray, ids: np.ndarray, scores: np.ndarray) -> Found:
         n = len(ids)
         gain = scores[:n] - v[ids].astype(scores.dtype)[:, None]
         best = gain.max(axis=0) if n else np.full(len(block), -1.0)
         hit = np.flatnonzero(gain > (u[block] - slack).astype(scores.dtype)[None, :])
+        # Infeasible pairs (score -1) with a free supporter (v = 0) pass when slack > u: they
+        # must not take the places of real pairs.
+        hit = hit[scores[:n].ravel()[hit] > 0]
         cc, rr = np.divmod(hit, len(block))
+        # A block is scored as far as its neediest row needs: keep each row to its own limits,
+        # so that a row's pairs do not depend on which rows share its block.
+        col, lim = cols.col_of[ids[cc]], limits[block[rr]]
+        own = (col < lim[:, 0]) | ((col >= cols.ip_start) & (col < cols.ip_start + lim[:, 1]))
+        hit, cc, rr = hit[own], cc[own], rr[own]
         ri, si, g, _, _ = _top(block, ids, gain.ravel()[hit], rr, cc, per_row)
         return pack(ri, si, g + v[si]), block, best
 
-    parts = kernel.scan(rows, cols, visit, limits=limits, threads=threads)
-    keys = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint64)
-    prow = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
-    best = np.concatenate([p[2] for p in parts]).astype(np.float64) if parts else np.empty(0)
-    return Pricing(Edges.from_keys(keys), prow, best)
+    return visit

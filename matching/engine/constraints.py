@@ -26,14 +26,14 @@ def cos_of_km(km: float) -> float:
 
 def dots(problem: Problem, ri: np.ndarray, si: np.ndarray) -> np.ndarray:
     """Return the dot products of the pairs' unit location vectors (NaN if unknown)."""
-    return np.einsum("ij,ij->i", problem.recipients.xyz[ri], problem.supporters.xyz[si])
+    return np.einsum("...j,...j->...", problem.recipients.xyz[ri], problem.supporters.xyz[si])
 
 
 def forbidden_mask(problem: Problem, ri: np.ndarray, si: np.ndarray) -> np.ndarray:
     """Return True for pairs on the forbidden list."""
     f = problem.forbidden
     if len(f) == 0:
-        return np.zeros(len(ri), dtype=bool)
+        return np.zeros(np.broadcast_shapes(np.shape(ri), np.shape(si)), dtype=bool)
     m = np.int64(problem.n_supporters)
     keys = f[:, 0] * m + f[:, 1]
     query = np.asarray(ri, dtype=np.int64) * m + np.asarray(si, dtype=np.int64)
@@ -42,7 +42,10 @@ def forbidden_mask(problem: Problem, ri: np.ndarray, si: np.ndarray) -> np.ndarr
 
 
 def checks(problem: Problem, ri: np.ndarray, si: np.ndarray) -> dict[str, np.ndarray]:
-    """Return, per hard constraint, a boolean array saying whether each pair passes it."""
+    """Return, per hard constraint, a boolean array saying whether each pair passes it.
+
+    Index arrays broadcast: rows[:, None] against columns gives a grid of pairs.
+    """
     r, s = problem.recipients, problem.supporters
     common = r.formats[ri] & s.formats[si]
     in_person_only = common == IN_PERSON

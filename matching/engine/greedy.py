@@ -13,7 +13,7 @@ from .candidates import generate
 from .kernel import Kernel
 from .model import Problem
 from .scoring import UnitWeights, scores, unit_weights
-from .solve import MatchResult, _result, default_threads, resolve_pins
+from .solve import MatchResult, _result, default_workers, resolve_pins
 
 
 def greedy_edges(edges: flow.Edges, n_recipients: int, capacity: np.ndarray) -> np.ndarray:
@@ -28,7 +28,7 @@ def greedy_edges(edges: flow.Edges, n_recipients: int, capacity: np.ndarray) -> 
     return match
 
 
-def greedy(problem: Problem, *, k: int = 16, threads: int = 0) -> MatchResult:
+def greedy(problem: Problem, *, k: int = 16, workers: int = 0) -> MatchResult:
     """Global greedy over all feasible pairs, identical to scanning every pair in score order.
 
     Recipients keep a short sorted list of their best pairs; when the list runs out before its
@@ -38,12 +38,12 @@ def greedy(problem: Problem, *, k: int = 16, threads: int = 0) -> MatchResult:
     kernel = Kernel(problem, unit_weights(problem))
     try:
         with single_threaded_blas():
-            return _greedy(problem, kernel, k, threads or default_threads())
+            return _greedy(problem, kernel, k, workers or default_workers())
     finally:
         kernel.close()
 
 
-def _greedy(problem: Problem, kernel: Kernel, k: int, threads: int) -> MatchResult:
+def _greedy(problem: Problem, kernel: Kernel, k: int, workers: int) -> MatchResult:
     t0 = time.perf_counter()
     uw = kernel.uw
     pins = resolve_pins(problem, uw)
@@ -58,7 +58,7 @@ def _greedy(problem: Problem, kernel: Kernel, k: int, threads: int) -> MatchResu
 
     def refill(rows: np.ndarray) -> None:
         cols = kernel.columns(np.flatnonzero(left > 0))
-        cands = generate(kernel, cols, rows, k, threads=threads, ties=True)
+        cands = generate(kernel, cols, rows, k, workers=workers, ties=True)
         e = cands.edges
         starts = np.searchsorted(e.ri, rows)
         ends = np.searchsorted(e.ri, rows, side="right")

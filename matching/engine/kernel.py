@@ -328,6 +328,7 @@ class Kernel:
             "lang_all": self.r_lang[rows],
             "tags_or": np.bitwise_or.reduce(self.r_tags[rows]),
             "fmt_and": np.bitwise_and.reduce(self.problem.recipients.formats[rows]),
+            "fmt_all": self.problem.recipients.formats[rows],
             "cap_slots": self._const(self.uw.max_slots * self.slot_units, b)
             if self.slots_capped[rows].any()
             else None,
@@ -343,6 +344,13 @@ class Kernel:
         """Score supporters [a, b) against the block into out[o : o + b - a, :]."""
         ws, dt = self._ws, self.dtype
         c = b - a
+        lang, fmt = cols.lang[a:b], cols.fmt[a:b]
+        # Columns are sorted by language and format, so often no row of the block can talk
+        # with any supporter of the tile: then every pair is infeasible, with nothing to score.
+        talk = (f["lang_all"] & np.bitwise_or.reduce(lang)) != 0
+        if not np.any(talk & ((f["fmt_all"] & np.bitwise_or.reduce(fmt)) != 0)):
+            out[o : o + c] = INFEASIBLE
+            return
         shape = (c, f["one"].shape[1])
         tot = ws.get("tot", shape, dt)
         cnt = ws.get("cnt", shape, dt)
@@ -371,7 +379,6 @@ class Kernel:
             np.minimum(cnt, f["cap_e"], out=cnt)
             cnt *= f["w_exp"]
             tot += cnt
-        lang = cols.lang[a:b]
         if np.any((f["lang_all"] & np.bitwise_and.reduce(lang)) == 0):
             u = ws.get("u", shape, cols.lang.dtype)
             np.bitwise_and(lang[:, None], f["lang"], out=u)
@@ -384,8 +391,8 @@ class Kernel:
             np.equal(t, 0, out=chk)
             ok &= chk
         u8 = ws.get("u8", shape, np.uint8)
-        np.bitwise_and(cols.fmt[a:b, None], f["fmt"], out=u8)
-        if not (f["fmt_and"] & np.bitwise_and.reduce(cols.fmt[a:b])):
+        np.bitwise_and(fmt[:, None], f["fmt"], out=u8)
+        if not (f["fmt_and"] & np.bitwise_and.reduce(fmt)):
             np.not_equal(u8, 0, out=chk)
             ok &= chk
         if f["ip"] and b > cols.ip_start:

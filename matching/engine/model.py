@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -135,13 +135,12 @@ class Rules:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Bit positions and display names of coded values, per field."""
+    """Bit positions of coded values, per field."""
 
     languages: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
     experiences: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for name in ("languages", "conditions", "experiences", "tags"):
@@ -156,10 +155,10 @@ class Vocabulary:
             mask |= 1 << index[code]
         return mask
 
-    def decode(self, fieldname: str, mask: int) -> list[str]:
-        """Return the display names of the bits set in a mask."""
+    def decode(self, fieldname: str, mask: int) -> tuple[str, ...]:
+        """Return the codes of the bits set in a mask."""
         codes = getattr(self, fieldname)
-        return [self.names.get(c, c) for i, c in enumerate(codes) if mask >> i & 1]
+        return tuple(c for i, c in enumerate(codes) if mask >> i & 1)
 
 
 @dataclass(frozen=True)
@@ -362,7 +361,6 @@ def build_problem(
     rules: Rules | None = None,
     forbidden: Iterable[tuple[int, int]] = (),
     pinned: Iterable[tuple[int, int]] = (),
-    names: Mapping[str, str] | None = None,
 ) -> Problem:
     """Encode people given as dataclasses into a problem (codes become bits, sorted by code)."""
     vocab = Vocabulary(
@@ -370,7 +368,6 @@ def build_problem(
         conditions=_codes(p.conditions for p in (*recipients, *supporters)),
         experiences=_codes(p.experiences for p in (*recipients, *supporters)),
         tags=_codes([*(r.tags for r in recipients), *(s.will_not_support for s in supporters)]),
-        names=dict(names or {}),
     )
     for p in (*recipients, *supporters):
         unknown = set(p.formats) - set(FORMATS)

@@ -1,4 +1,4 @@
-"""Soft criteria: integer scores of pairs and their plain-English breakdown."""
+"""Soft criteria: integer scores of pairs and their breakdown into criteria and facts."""
 
 from __future__ import annotations
 
@@ -189,20 +189,31 @@ def scores(problem: Problem, uw: UnitWeights, ri: np.ndarray, si: np.ndarray) ->
     return total
 
 
+Facts = dict[str, object]
+"""What a criterion rests on, as codes and numbers (never display text), e.g.
+{"conditions": ("type_2_diabetes",), "priority": True} or {"days": 41}."""
+
+
 @dataclass(frozen=True)
 class Criterion:
-    """One line of a pair's explanation."""
+    """One line of a pair's explanation: a criterion code, its points and the facts behind it.
+
+    Codes: "language" and "format" (required, 0 points), then the scored criteria in
+    SCORED_CRITERIA order. The caller renders the facts as words, in the reader's language.
+    """
 
     code: str
     units: int
-    label: str
+    facts: Facts
 
     @property
     def points(self) -> float:
         return self.units / SCALE
 
-    def as_tuple(self) -> tuple[str, float, str]:
-        return (self.code, self.points, self.label)
+    def as_dict(self) -> dict[str, object]:
+        """Return {"code", "points", "facts"} with JSON-friendly values (lists, not tuples)."""
+        facts = {k: list(v) if isinstance(v, tuple) else v for k, v in self.facts.items()}
+        return {"code": self.code, "points": self.points, "facts": facts}
 
 
 @dataclass(frozen=True)
@@ -223,38 +234,23 @@ class Breakdown:
     def score(self) -> float:
         return self.units / SCALE
 
-    def as_tuples(self) -> list[tuple[str, float, str]]:
-        """Return (criterion_code, points, plain-English label) for every line."""
-        return [c.as_tuple() for c in self.items]
-
-    def __str__(self) -> str:
-        return "; ".join(c.label for c in self.items)
+    def as_dicts(self) -> list[dict[str, object]]:
+        """Return every line as {"code", "points", "facts"} (see Criterion.as_dict)."""
+        return [c.as_dict() for c in self.items]
 
 
-def format_points(u: int) -> str:
-    """Render units as signed points, e.g. +30 or +8.5."""
-    text = f"{u / SCALE:.2f}".rstrip("0").rstrip(".")
-    return f"+{text}"
+def _bits(mask: int, names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(n for i, n in enumerate(names) if mask >> i & 1)
 
 
-def _names(bits: int, names: tuple[str, ...]) -> list[str]:
-    return [n.replace("_", " ") for i, n in enumerate(names) if bits >> i & 1]
-
-
-def _join(words: list[str], last: str = "and") -> str:
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} {last} {words[-1]}"
-
-
-def _slot_label(mask: int, count: int) -> str:
+def _part_of_day(mask: int) -> str | None:
+    """The part of the day every slot in the mask falls in, if they share one."""
     parts = {i % len(PARTS_OF_DAY) for i in range(len(DAYS) * len(PARTS_OF_DAY)) if mask >> i & 1}
-    kind = f" {PARTS_OF_DAY[parts.pop()]}" if len(parts) == 1 else ""
-    return f"{count} shared{kind} slot{'s' if count != 1 else ''}"
+    return PARTS_OF_DAY[parts.pop()] if len(parts) == 1 else None
 
 
 def breakdown(problem: Problem, recipient_id: int, supporter_id: int) -> Breakdown:
-    """Explain one pair: its failed hard constraints, or every criterion's points."""
+    """Explain one pair: its failed hard constraints, or every criterion's points and facts."""
     i, j = problem.recipient_index(recipient_id), problem.supporter_index(supporter_id)
     ri, si = np.array([i]), np.array([j])
     passed = checks(problem, ri, si)
@@ -270,48 +266,49 @@ def _items(problem: Problem, i: int, j: int, parts: dict[str, int]) -> list[Crit
     r, s, vocab = problem.recipients, problem.supporters, problem.vocabulary
     prio = int(r.priorities[i])
 
-    def mark(priority: str) -> str:
-        return " (their priority)" if prio & PRIORITY_BIT[priority] else ""
+    def priority(name: str) -> bool:
+        return bool(prio & PRIORITY_BIT[name])
 
-    languages = vocab.decode("languages", int(r.languages[i] & s.languages[j]))
     common = int(r.formats[i] & s.formats[j])
-    formats = _names(common, FORMATS)
-    km = _km(problem, i, j)
-    items = [Criterion("language", 0, f"shared language: {_join(languages)} (required)")]
+    km = round(_km(problem, i, j), 1)
+    fmt: Facts = {"formats": _bits(common, FORMATS)}
     if common == IN_PERSON:
-        limit = problem.rules.max_distance_km
-        text = f"can meet in person only, {km:.0f} km apart (limit {limit:g} km) (required)"
-        items.append(Criterion("format", 0, text))
-    else:
-        items.append(Criterion("format", 0, f"can meet by {_join(formats, 'or')} (required)"))
-    labels: dict[str, str] = {"compatible": "meets every requirement"}
-    cond = vocab.decode("conditions", int(r.conditions[i] & s.conditions[j]))
-    if cond:
-        head = "same condition" if len(cond) == 1 else f"{len(cond)} shared conditions"
-        labels["condition"] = f"{head}: {_join(cond)}{mark('condition')}"
-    exp = vocab.decode("experiences", int(r.experiences[i] & s.experiences[j]))
-    if exp:
-        labels["experience"] = f"shared experience: {_join(exp)}{mark('treatment')}"
-    role = _names(int(r.role[i] & s.roles[j]), tuple(ROLE_BIT))
-    if role:
-        labels["caring_situation"] = f"both know life as a {role[0]}{mark('caring_situation')}"
+        fmt.update(km=km, limit_km=problem.rules.max_distance_km)
+    items = [
+        Criterion(
+            "language",
+            0,
+            {"languages": vocab.decode("languages", int(r.languages[i] & s.languages[j]))},
+        ),
+        Criterion("format", 0, fmt),
+    ]
     ra, sa = int(r.age_band[i]), int(s.age_band[j])
-    if ra == sa:
-        labels["age"] = f"same age group ({ra * 10}s){mark('age')}"
-    else:
-        lo, hi = sorted((ra, sa))
-        labels["age"] = f"close age group ({lo * 10}s and {hi * 10}s){mark('age')}"
     shared = int(r.availability[i] & s.availability[j])
-    labels["slots"] = _slot_label(shared, shared.bit_count())
-    pref = _names(int(r.preferred_format[i]), FORMATS)
-    labels["preferred_format"] = f"offers their preferred format ({_join(pref)})"
-    labels["waiting"] = f"waited {int(r.waiting_days[i])} days"
-    labels["closeness"] = f"lives about {km:.0f} km away"
-    for code in SCORED_CRITERIA:
-        if parts[code] > 0:
-            items.append(
-                Criterion(code, parts[code], f"{labels[code]} {format_points(parts[code])}")
-            )
+    facts: dict[str, Facts] = {
+        "compatible": {},
+        "condition": {
+            "conditions": vocab.decode("conditions", int(r.conditions[i] & s.conditions[j])),
+            "priority": priority("condition"),
+        },
+        "experience": {
+            "experiences": vocab.decode("experiences", int(r.experiences[i] & s.experiences[j])),
+            "priority": priority("treatment"),
+        },
+        "caring_situation": {
+            "role": next(iter(_bits(int(r.role[i] & s.roles[j]), tuple(ROLE_BIT))), None),
+            "priority": priority("caring_situation"),
+        },
+        "age": {"decades": tuple(sorted((ra * 10, sa * 10))), "priority": priority("age")},
+        "slots": {"count": shared.bit_count(), "part_of_day": _part_of_day(shared)},
+        "preferred_format": {
+            "format": next(iter(_bits(int(r.preferred_format[i]), FORMATS)), None)
+        },
+        "waiting": {"days": int(r.waiting_days[i])},
+        "closeness": {"km": km},
+    }
+    items += [
+        Criterion(code, parts[code], facts[code]) for code in SCORED_CRITERIA if parts[code] > 0
+    ]
     return items
 
 

@@ -36,18 +36,21 @@ class SolverConfig:
     """Improving pairs added per recipient in each pricing round."""
     slack: float = 3.0
     """Pricing also keeps pairs within this many points of improving, to save re-solves."""
-    keep: float = 3.0
+    keep: float = 4.5
     """Between solves, the flow keeps only pairs within this many points of being worth it."""
     max_inner: int = 1
-    """Re-solves on the pool alone (no pricing scan) per round, when pooled pairs pay."""
+    """Re-solves on the pool alone (no pricing scan) in the first round, when pooled pairs pay.
+    The first flow's duals are rough, so its pool pairs often pay; later rounds price at
+    once, and pooled pairs that pay join the next round's flow (`keep` makes them rare)."""
     max_rounds: int = 20
     """Pricing rounds at most; the bound stays valid if they run out."""
     certify: bool = True
     """Price every pruned pair against the LP duals, re-solving until none can improve."""
     tolerance: float = 0.0
     """Stop once the total is proven within this fraction of the optimum (0 = exact)."""
-    threads: int = 0
-    """Worker threads for scoring; 0 means one per CPU, at most 4."""
+    workers: int = 0
+    """Parallel workers for scoring: forked processes for big scans, threads for small ones
+    (see candidates.FORK_PAIRS); 0 means one per CPU, at most 4. The answer is the same."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,11 @@ class Pair:
 
 @dataclass(frozen=True)
 class RejectedPin:
-    """A coordinator's pin that could not be honoured, and why."""
+    """A coordinator's pin that could not be honoured, and why.
+
+    Reasons are codes: a hard constraint's name, "already_pinned" (the recipient has another
+    pin), "no_free_place", "unknown_recipient" or "unknown_supporter".
+    """
 
     recipient_id: int
     supporter_id: int
@@ -136,17 +143,24 @@ def resolve_pins(problem: Problem, uw: UnitWeights) -> Pins:
     si: list[int] = []
     rejected: list[RejectedPin] = []
     for rid, sid in sorted(set(problem.pinned)):
-        try:
-            i, j = problem.recipient_index(rid), problem.supporter_index(sid)
-        except KeyError as exc:
-            rejected.append(RejectedPin(rid, sid, (str(exc.args[0]),)))
+        unknown = tuple(
+            code
+            for code, ids, key in (
+                ("unknown_recipient", problem.recipients.ids, rid),
+                ("unknown_supporter", problem.supporters.ids, sid),
+            )
+            if key not in ids
+        )
+        if unknown:
+            rejected.append(RejectedPin(rid, sid, unknown))
             continue
+        i, j = problem.recipient_index(rid), problem.supporter_index(sid)
         passed = checks(problem, np.array([i]), np.array([j]))
         reasons = [name for name in HARD_CONSTRAINTS if not passed[name][0]]
         if i in taken:
-            reasons.append("recipient is already pinned to another supporter")
+            reasons.append("already_pinned")
         if capacity[j] <= 0:
-            reasons.append("supporter has no free place")
+            reasons.append("no_free_place")
         if reasons:
             rejected.append(RejectedPin(rid, sid, tuple(reasons)))
             continue
@@ -167,8 +181,8 @@ def resolve_pins(problem: Problem, uw: UnitWeights) -> Pins:
     )
 
 
-def default_threads() -> int:
-    """One scoring thread per CPU, at most four."""
+def default_workers() -> int:
+    """One scoring worker per CPU, at most four."""
     return max(1, min(4, os.cpu_count() or 1))
 
 
@@ -192,7 +206,7 @@ def _match(problem: Problem, cfg: SolverConfig) -> MatchResult:
 
 
 def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
-    threads = cfg.threads or default_threads()
+    workers = cfg.workers or default_workers()
     t0 = time.perf_counter()
     uw = kernel.uw
     pins = resolve_pins(problem, uw)
@@ -203,7 +217,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
         cols,
         pins.free_rows,
         cfg.k,
-        threads=threads,
+        workers=workers,
         per_supporter=cfg.per_supporter,
         first=cfg.flow_k,
     )
@@ -234,7 +248,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
             d = flow.duals(edges, assignment, cap)
             reduced = pool.w - d.u[pool.ri] - d.v[pool.si]
             late = reduced > 0
-            if inner >= cfg.max_inner or not late.any():
+            if rounds > 1 or inner >= cfg.max_inner or not late.any():
                 break
             # Re-solve on the pairs that are (nearly) worth it; shrinking is stopped after a
             # few tries so that the loop always ends.
@@ -243,7 +257,7 @@ def _run(problem: Problem, cfg: SolverConfig, kernel: Kernel) -> MatchResult:
         if not cfg.certify:
             break
         t2 = time.perf_counter()
-        bound, extra, improving = _certify(kernel, active, cands, pool, d, cap, cfg, threads)
+        bound, extra, improving = _certify(kernel, active, cands, pool, d, cap, cfg, workers)
         stats["pricing_s"] += time.perf_counter() - t2
         total = _total(edges, assignment)
         improving += int(late.sum())
@@ -285,7 +299,7 @@ def _certify(
     d: flow.Duals,
     capacity: np.ndarray,
     cfg: SolverConfig,
-    threads: int,
+    workers: int,
 ) -> tuple[int, flow.Edges, int]:
     """Return a proven upper bound, pairs worth adding and how many of them improve the total.
 
@@ -297,27 +311,16 @@ def _certify(
     supporter can break it, and u[r] is raised to its best w[r, s] - v[s].
     """
     rows = np.flatnonzero(cands.tau > d.u)
-    slack = units(cfg.slack)
-    cols = kernel.columns(active, key=d.v)
-    v_sorted = d.v[cols.ids]
-    reach = cands.tau[rows] - d.u[rows] + slack
-    limits = np.stack(
-        [
-            np.searchsorted(v_sorted[: cols.ip_start], reach),
-            np.searchsorted(v_sorted[cols.ip_start :], reach),
-        ],
-        axis=1,
-    )
     pricing = price(
         kernel,
-        cols,
+        active,
         rows,
         d.u,
         d.v,
+        cands.tau,
         cfg.add_per_row,
-        threads=threads,
-        slack=slack,
-        limits=limits,
+        workers=workers,
+        slack=units(cfg.slack),
     )
     u = d.u.astype(np.int64).copy()
     if len(pricing.rows):

@@ -154,7 +154,11 @@ class Proposal(models.Model):
         "matching.SupporterProfile", on_delete=models.CASCADE, related_name="proposals"
     )
     score = models.FloatField(default=0)
-    breakdown = models.JSONField(default=list, help_text="[[reason, points], ...]")
+    breakdown = models.JSONField(
+        default=list,
+        help_text='Why: [{"code", "points", "facts"}, ...] from the engine, put into words by '
+        "matching.reasons (older rows: [code, points, English text]).",
+    )
     pinned = models.BooleanField(default=False)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PROPOSED)
     decided_by = models.ForeignKey(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 
-from .. import vocab
+from .. import reasons, vocab
 from ..models import BuddyRequest, Pairing, SupporterProfile
 
 register = template.Library()
@@ -30,6 +30,12 @@ def slot_grid(field) -> list[dict]:
             )
         rows.append({"day": day_label, "cells": cells})
     return rows
+
+
+@register.filter
+def reason_lines(breakdown) -> list[str]:
+    """A proposal's stored breakdown as plain-language lines, in the reader's language."""
+    return reasons.breakdown_lines(breakdown or [])
 
 
 @register.simple_tag

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import coordinator_required
 
-from .. import solver
+from .. import reasons, solver
 from ..forms import HandPairForm, MatchSettingsForm, PairRuleForm, ReasonForm
 from ..models import BuddyRequest, MatchRun, PairRule, Proposal, SupporterProfile
 from ..services import runs as services
@@ -109,13 +109,10 @@ def _run_context(run: MatchRun) -> dict:
                     "request": req,
                     "supporters": item.get("supporters", 0),
                     "reasons": [
-                        {
-                            "count": r["count"],
-                            "label": solver.CONSTRAINT_REASONS.get(r["code"], r["code"]),
-                        }
+                        {"count": r["count"], "label": reasons.unmatched_reason(r["code"])}
                         for r in item.get("reasons", [])
                     ],
-                    "pin_problem": item.get("pin_problem", []),
+                    "pin_problem": [reasons.pin_problem(c) for c in item.get("pin_problem", [])],
                 }
             )
     return {"run": run, "proposals": proposals, "unmatched": unmatched, "reject_form": ReasonForm()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import replace
 from typing import Any
@@ -26,6 +27,7 @@ from matching.engine import (
     match,
     slots,
 )
+from matching.engine import candidates as candidates_module
 from matching.engine import kernel as kernel_module
 from matching.engine.candidates import generate
 from matching.engine.constraints import feasible
@@ -43,7 +45,7 @@ EARTH_KM = 6371.0088
 
 # Tiny pools and many rounds: k=1 forces the pricing loop to do the real work.
 STRICT = SolverConfig(
-    k=1, per_supporter=1, flow_k=1, add_per_row=1, slack=0, keep=0, max_rounds=1000, threads=1
+    k=1, per_supporter=1, flow_k=1, add_per_row=1, slack=0, keep=0, max_rounds=1000, workers=1
 )
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -236,7 +238,7 @@ def test_it_never_breaks_a_hard_constraint(scenario: dict) -> None:
 def test_it_is_at_least_as_good_as_greedy(scenario: dict) -> None:
     problem = _problem(scenario)
     result = match(problem, STRICT)
-    baseline = greedy(problem, k=1, threads=1)
+    baseline = greedy(problem, k=1, workers=1)
     _assert_valid(baseline, scenario)
     assert result.total_units >= baseline.total_units
 
@@ -254,7 +256,7 @@ def test_it_runs_greedy_exactly_like_a_scan_of_all_pairs_in_score_order(scenario
         for r, s in enumerate(chosen)
         if s >= 0
     }
-    got = {(p.recipient_id, p.supporter_id) for p in greedy(problem, k=1, threads=1).pairs}
+    got = {(p.recipient_id, p.supporter_id) for p in greedy(problem, k=1, workers=1).pairs}
     assert got == expected
 
 
@@ -280,8 +282,10 @@ def test_it_explains_every_proposed_pair_with_points_that_sum_to_its_score(scena
         explained = breakdown(problem, pair.recipient_id, pair.supporter_id)
         assert explained.feasible
         assert explained.units == pair.units
-        assert sum(points for _, points, _ in explained.as_tuples()) == pytest.approx(pair.score)
-        assert all(isinstance(label, str) and label for _, _, label in explained.as_tuples())
+        lines = explained.as_dicts()
+        assert [line["code"] for line in lines[:2]] == ["language", "format"]
+        assert sum(line["points"] for line in lines) == pytest.approx(pair.score)
+        assert all(isinstance(line["facts"], dict) for line in lines)
 
 
 @FAST
@@ -311,6 +315,58 @@ def test_it_scores_and_filters_pairs_the_same_in_the_fast_kernel_and_pair_by_pai
             assert allowed == _allowed(recipients[rid], supporters[sid], scenario)
 
 
+def test_it_skips_tiles_where_nobody_can_talk_and_still_scores_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(kernel_module, "TILE_COLS", 8)
+    recipients = [_person(Recipient, i, conditions=frozenset({"bc"})) for i in range(1, 6)]
+    supporters = [
+        _person(Supporter, 100 + j, languages=frozenset({"pl"} if j < 16 else {"en"}))
+        for j in range(24)
+    ] + [_person(Supporter, 200 + j, formats=frozenset({"video"})) for j in range(8)]
+    problem = build_problem(recipients, supporters)
+    uw = unit_weights(problem)
+    kernel = Kernel(problem, uw)
+    scored: list[int] = []
+    real_get = kernel._ws.get
+
+    def get(name, shape, dtype):
+        if name == "tot":  # the first buffer a tile that is scored asks for
+            scored.append(shape[0])
+        return real_get(name, shape, dtype)
+
+    monkeypatch.setattr(kernel._ws, "get", get)
+    cols = kernel.columns(np.arange(problem.n_supporters))
+    ((rows, ids, scores),) = kernel.scan(
+        np.arange(5), cols, lambda rows, ids, s: (rows.copy(), ids.copy(), s[: len(ids)].copy())
+    )
+    ri, si = np.tile(rows, len(ids)), np.repeat(ids, len(rows))
+    ok = feasible(problem, ri, si)
+    want = np.where(ok, sum(components(problem, uw, ri, si).values()), -1)
+    assert np.array_equal(scores.ravel().astype(np.int64), want)
+    # Only the tile of English speakers on the phone is scored; Polish speakers, video only
+    # and the padding up to a whole chunk are skipped.
+    assert ok.sum() == 5 * 8 and scored == [8]
+
+
+def test_pricing_finds_real_pairs_however_many_free_supporters_cannot_talk() -> None:
+    recipient = _person(Recipient, 1)
+    supporters = [_person(Supporter, 10 + j, languages=frozenset({"pl"})) for j in range(5)]
+    supporters.append(_person(Supporter, 20))
+    problem = build_problem([recipient], supporters)
+    kernel = Kernel(problem, unit_weights(problem))
+    u = np.array([0])
+    # The real pair's supporter is dearer than the pair scores (a gain below -1, within the
+    # slack); the others are free, and can't talk with the recipient (score -1, gain -1).
+    v = np.zeros(problem.n_supporters, dtype=np.int64)
+    v[problem.supporter_index(20)] = 15_000
+    tau = np.array([10_000])
+    priced = candidates_module.price(
+        kernel, np.arange(6), np.array([0]), u, v, tau, 1, workers=1, slack=20_000
+    )
+    assert priced.edges.si.tolist() == [problem.supporter_index(20)]
+
+
 @FAST
 @given(scenarios(max_recipients=20, max_supporters=12), st.integers(1, 3))
 def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int) -> None:
@@ -318,7 +374,7 @@ def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int)
     uw = unit_weights(problem)
     kernel = Kernel(problem, uw)
     cols = kernel.columns(np.arange(problem.n_supporters))
-    cands = generate(kernel, cols, np.arange(problem.n_recipients), k, threads=1, per_supporter=1)
+    cands = generate(kernel, cols, np.arange(problem.n_recipients), k, workers=1, per_supporter=1)
     full = full_edges(problem)
     kept = set(zip(cands.edges.ri.tolist(), cands.edges.si.tolist(), strict=True))
     for r, s, w in zip(full.ri.tolist(), full.si.tolist(), full.w.tolist(), strict=True):
@@ -337,7 +393,7 @@ def test_it_bounds_every_pair_left_out_of_the_candidates(scenario: dict, k: int)
         assert sorted(found.get(r, []), reverse=True)[:k] == sorted(ws, reverse=True)[:k]
 
 
-def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
+def test_it_gives_the_same_answer_with_small_tiles_several_threads_or_processes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     scenario = _seeded_scenario(150, 140, seed=7)
@@ -345,9 +401,20 @@ def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
     reference = exact(problem)
     monkeypatch.setattr(kernel_module, "TILE_COLS", 64)
     monkeypatch.setattr(kernel_module, "BLOCK_ROWS", 5)
-    one = match(problem, SolverConfig(k=2, threads=1))
-    two = match(problem, SolverConfig(k=2, threads=2))
-    assert one == two
+    one = match(problem, SolverConfig(k=2, workers=1))
+    threads = match(problem, SolverConfig(k=2, workers=2))
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def fork() -> int:
+        forks.append(1)
+        return real_fork()
+
+    monkeypatch.setattr(candidates_module, "FORK_PAIRS", 0)
+    monkeypatch.setattr(os, "fork", fork)
+    processes = match(problem, SolverConfig(k=2, workers=3))
+    assert forks, "the scans were split across processes"
+    assert one == threads == processes
     assert one.total_units == reference.total_units
     assert one.optimal
     _assert_valid(one, scenario)
@@ -356,7 +423,7 @@ def test_it_gives_the_same_answer_with_small_tiles_and_several_threads(
 def test_it_is_optimal_on_a_programme_wider_than_one_tile() -> None:
     scenario = _seeded_scenario(90, 2200, seed=3)
     problem = _problem(scenario)
-    result = match(problem, SolverConfig(k=3, threads=2))
+    result = match(problem, SolverConfig(k=3, workers=2))
     assert result.total_units == exact(problem).total_units
     assert result.optimal
     _assert_valid(result, scenario)
@@ -433,7 +500,7 @@ def _person(cls: type, pid: int, **fields: object) -> Any:
     return cls(id=pid, **{**base, **fields})
 
 
-def test_it_labels_each_criterion_in_plain_english() -> None:
+def test_it_explains_each_criterion_with_codes_and_numbers() -> None:
     recipient = _person(
         Recipient,
         1,
@@ -446,21 +513,21 @@ def test_it_labels_each_criterion_in_plain_english() -> None:
     supporter = _person(
         Supporter, 2, conditions=frozenset({"bc"}), roles=frozenset({"caregiver"}), age=47
     )
-    problem = build_problem(
-        [recipient], [supporter], names={"bc": "Breast cancer", "en": "English"}
-    )
-    items = breakdown(problem, 1, 2).as_tuples()
-    assert ("language", 0.0, "shared language: English (required)") in items
-    assert ("format", 0.0, "can meet by phone (required)") in items
-    assert ("compatible", 10.0, "meets every requirement +10") in items
-    assert ("condition", 30.0, "same condition: Breast cancer +30") in items
-    assert ("caring_situation", 10.0, "both know life as a caregiver +10") in items
-    assert ("age", 10.0, "same age group (40s) +10") in items
-    assert ("slots", 12.0, "3 shared evening slots +12") in items
-    assert ("preferred_format", 5.0, "offers their preferred format (phone) +5") in items
-    assert ("waiting", 8.79, "waited 41 days +8.79") in items
+    problem = build_problem([recipient], [supporter])
+    lines = {item.code: (item.points, item.facts) for item in breakdown(problem, 1, 2).items}
+    assert lines == {
+        "language": (0.0, {"languages": ("en",)}),
+        "format": (0.0, {"formats": ("phone",)}),
+        "compatible": (10.0, {}),
+        "condition": (30.0, {"conditions": ("bc",), "priority": False}),
+        "caring_situation": (10.0, {"role": "caregiver", "priority": False}),
+        "age": (10.0, {"decades": (40, 40), "priority": False}),
+        "slots": (12.0, {"count": 3, "part_of_day": "evening"}),
+        "preferred_format": (5.0, {"format": "phone"}),
+        "waiting": (8.79, {"days": 41}),
+    }
     result = match(problem)
-    assert result.pairs[0].score == pytest.approx(sum(points for _, points, _ in items))
+    assert result.pairs[0].score == pytest.approx(sum(points for points, _ in lines.values()))
 
 
 def test_it_doubles_what_the_recipient_said_matters_most() -> None:
@@ -469,8 +536,9 @@ def test_it_doubles_what_the_recipient_said_matters_most() -> None:
     )
     supporter = _person(Supporter, 2, conditions=frozenset({"bc"}))
     problem = build_problem([recipient], [supporter])
-    items = {code: (points, label) for code, points, label in breakdown(problem, 1, 2).as_tuples()}
-    assert items["condition"] == (60.0, "same condition: bc (their priority) +60")
+    items = {c.code: c for c in breakdown(problem, 1, 2).items}
+    assert items["condition"].points == 60.0
+    assert items["condition"].facts == {"conditions": ("bc",), "priority": True}
 
 
 def test_it_says_why_a_pair_is_not_allowed() -> None:
@@ -496,9 +564,9 @@ def test_it_keeps_in_person_only_pairs_within_the_distance_limit() -> None:
     assert breakdown(problem, 1, 10).failed == ("distance",)
     assert breakdown(problem, 1, 11).failed == ("distance",)
     assert breakdown(problem, 1, 12).feasible
-    labels = [label for _, _, label in breakdown(problem, 1, 12).as_tuples()]
-    assert "can meet in person only, 6 km apart (limit 25 km) (required)" in labels
-    assert "lives about 6 km away +4" in labels
+    items = {c.code: c for c in breakdown(problem, 1, 12).items}
+    assert items["format"].facts == {"formats": ("in_person",), "km": 5.6, "limit_km": 25.0}
+    assert (items["closeness"].points, items["closeness"].facts) == (4.0, {"km": 5.6})
     assert match(problem).supporter_of() == {1: 12}
 
 
@@ -526,8 +594,8 @@ def test_it_rejects_pins_that_break_a_rule_and_says_why() -> None:
     result = match(problem)
     assert result.supporter_of() == {1: 10}
     reasons = {pin.recipient_id: pin.reasons for pin in result.rejected_pins}
-    assert reasons[2] == ("language", "supporter has no free place")
-    assert reasons[3] == ("unknown recipient id 3",)
+    assert reasons[2] == ("language", "no_free_place")
+    assert reasons[3] == ("unknown_recipient",)
 
 
 def test_it_never_proposes_a_forbidden_pair() -> None:
@@ -565,7 +633,8 @@ def test_it_explains_which_rule_left_a_recipient_without_anybody() -> None:
     problem = build_problem([recipient, winner], supporters, forbidden=[(1, 16)], pinned=[(2, 18)])
     result = match(problem)
     assert result.unmatched == (1,)
-    why = explain_unmatched(problem, 1, result)
+    (why,) = explain_unmatched(problem, result.unmatched, result)
+    assert why.recipient_id == 1
     assert why.counts == {
         "language": 2,
         "format": 1,
@@ -578,8 +647,33 @@ def test_it_explains_which_rule_left_a_recipient_without_anybody() -> None:
         "no_benefit": 0,
         "available": 0,
     }
-    assert why.summary == "all 2 compatible supporters are full"
-    assert "no shared language: 2" in why.lines
+    assert why.compatible == 2
+
+
+def test_it_explains_many_unmatched_recipients_in_a_few_grids_not_one_pass_each(
+    monkeypatch,
+) -> None:
+    from matching.engine import explain as explain_module
+
+    calls = []
+    real_checks = explain_module.checks
+
+    def counted(problem, ri, si):
+        calls.append(np.broadcast_shapes(np.shape(ri), np.shape(si)))
+        return real_checks(problem, ri, si)
+
+    monkeypatch.setattr(explain_module, "checks", counted)
+    supporters = [_person(Supporter, 1000 + j, languages=frozenset({"ur"})) for j in range(30)]
+    for n in (10, 400):
+        calls.clear()
+        recipients = [_person(Recipient, i) for i in range(1, n + 1)]
+        problem = build_problem(recipients, supporters)
+        result = match(problem)
+        assert len(result.unmatched) == n
+        explained = explain_unmatched(problem, result.unmatched, result)
+        assert [why.counts["language"] for why in explained] == [30] * n
+        # One grid of every recipient against every supporter, however many there are.
+        assert calls == [(n, 30)]
 
 
 def test_it_handles_empty_programmes() -> None:

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from matching import solver
+from matching import reasons, solver
 from matching.models import MatchRun, Pairing, PairRule, Proposal
 from matching.services import IllegalTransition, MatchingError, RunAlreadyActive
 from matching.services import onboarding as onboarding_services
@@ -44,9 +44,15 @@ def test_a_run_proposes_the_best_assignment_with_reasons(
     pairs = {(p.request_id, p.supporter_id) for p in run.proposals.all()}
     assert pairs == {(wants_diabetes.pk, diabetes.pk), (wants_cancer.pk, other.pk)}
     proposal = run.proposals.get(request=wants_diabetes)
-    labels = " ".join(item[2] for item in proposal.breakdown)
-    assert "same condition: Type 2 diabetes (their priority) +60" in labels
-    assert any(item[:2] == ["condition", 60.0] for item in proposal.breakdown)
+    condition = next(item for item in proposal.breakdown if item["code"] == "condition")
+    assert condition == {
+        "code": "condition",
+        "points": 60.0,
+        "facts": {"conditions": ["type_2_diabetes"], "priority": True},
+    }
+    assert "same condition: Type 2 diabetes (their priority) +60" in reasons.breakdown_lines(
+        proposal.breakdown
+    )
 
 
 def test_a_run_never_proposes_someone_already_proposed_or_paired(
