@@ -10,19 +10,32 @@ How a message is sent exactly once:
    same ids never both get a row.
 3. In-app notices are written in the same transaction that marks the rows sent, so they are
    exactly once outright.
-4. E-mail and SMS leave the database, so there is a window between the provider accepting a
-   message and the UPDATE that marks its row sent. If the worker dies in it, the row stays
-   `sending`; after `LEASE` the dispatcher puts it back and that message can go again
-   (at-least-once). Every copy carries the same identity, derived from the ledger key: SMS an
-   `Idempotency-Key` header, e-mail a fixed `Message-ID`, so a provider or mail program that
-   de-duplicates on them drops the second copy.
+4. E-mail and SMS leave the database, and no provider takes part in our transactions: an
+   SMTP server or an HTTP API accepts a message, and only afterwards can we record that it
+   did. Sending exactly once from our side alone is impossible (SMTP has the same gap between
+   the end of DATA and the server's reply, RFC 1047); what we can do is keep the gap narrow,
+   never lose a message, and make any repeat recognisable as the same message:
 
-   How wide the window is, is a trade-off between queries and repeats. Texts are marked one
-   by one (a text costs money and is intrusive twice, and an HTTP call to the provider takes
-   far longer than the UPDATE). E-mails are marked every `NOTIFICATIONS_SENT_FLUSH_EVERY`
-   messages (default 100) and at the end of the batch: one UPDATE per hundred e-mails instead
-   of one each, so a batch runs a constant number of queries; a crash can repeat at most
-   that many e-mails, all with the Message-ID of the first copy.
+   - A row is marked sent only after its provider accepted it, never before, so a crash
+     loses nothing: rows not yet marked stay `sending` with the dead worker's claim, and
+     after `LEASE` the dispatcher puts them back to be sent again.
+   - Every copy of a message carries the same identity derived from the ledger key: a
+     fixed `Message-ID` on e-mail, an `Idempotency-Key` header on SMS. A repeat after a
+     crash is therefore detectable: providers and mail programs that de-duplicate on them
+     drop it, and a person's mail program threads it with the first copy.
+   - The only rows that can go twice are those accepted by the provider but not yet
+     marked when the worker died. Texts are marked one by one (a text costs money and is
+     intrusive twice, and the provider's HTTP call takes far longer than the UPDATE), so a
+     crash repeats at most the one text in flight. E-mails are marked with one UPDATE per
+     `NOTIFICATIONS_SENT_FLUSH_EVERY` accepted (default 25) and the rest in the batch's last
+     transaction, so a full batch runs the same small number of queries, not one more per
+     e-mail; a crash can repeat at most that many e-mails, each with the Message-ID of its
+     first copy.
+   - Everything else the crash interrupts (skips, deferrals, in-app notices) was not yet
+     written, and is decided afresh when the rows come back.
+
+   Beat firing twice, two workers racing and retries after provider errors repeat nothing:
+   only a worker dying between a provider's accept and the UPDATE does, as above.
 """
 
 from __future__ import annotations
@@ -521,7 +534,7 @@ def _send_outgoing(items, *, token: str, now, result: BatchResult) -> tuple[list
     A text is marked sent at once; e-mails every NOTIFICATIONS_SENT_FLUSH_EVERY (the rest by
     the caller, with the batch's other changes). See the module's docstring for why.
     """
-    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 25)
     unmarked: list[int] = []
     failures: list[tuple[Delivery, Exception]] = []
     connection = None
