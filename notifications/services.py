@@ -62,6 +62,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from . import bulk, sms, sources
+from .mime import SharedPartsEmail
 from .models import (
     ALWAYS_ON_KINDS,
     Channel,
@@ -167,7 +168,7 @@ def due_batches(*, now: dt.datetime, limit: int = 100_000) -> list[list[int]]:
     size = batch_size()
     batches = [ids[i : i + size] for i in range(0, len(ids), size)]
     for start in range(0, len(ids), 5000):
-        Delivery.objects.filter(pk__in=ids[start : start + 5000]).update(enqueued_at=now)
+        Delivery.objects.filter(pk__in=bulk.ids(ids[start : start + 5000])).update(enqueued_at=now)
     return batches
 
 
@@ -317,7 +318,7 @@ def build_email(
         cache[key] = _render_bodies(delivery.kind, message)
     text, html = cache[key]
     name = user.display_name or ""
-    email = EmailMultiAlternatives(
+    email = SharedPartsEmail(
         subject=message.title,
         body=text.replace(NAME_MARK, name).replace(UNSUBSCRIBE_MARK, unsubscribe),
         to=[user.email],
@@ -374,9 +375,9 @@ def _decide(delivery: Delivery, pref, source, now: dt.datetime) -> tuple[str, ob
 
 def claim(ids: list[int], *, now: dt.datetime) -> tuple[str, list[Delivery]]:
     token = secrets.token_hex(16)
-    claimed = Delivery.objects.filter(pk__in=ids, status=Status.PENDING, due_at__lte=now).update(
-        status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
-    )
+    claimed = Delivery.objects.filter(
+        pk__in=bulk.ids(ids), status=Status.PENDING, due_at__lte=now
+    ).update(status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return token, []
     rows = list(
@@ -514,14 +515,14 @@ def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str
             for row, message in items
         ],
     )
-    Delivery.objects.filter(pk__in=[row.pk for row, _m in items], claim=token).update(
+    Delivery.objects.filter(pk__in=bulk.ids([row.pk for row, _m in items]), claim=token).update(
         status=Status.SENT, sent_at=now
     )
 
 
 def _mark_sent(pks: list[int], *, token: str, now, result: BatchResult) -> None:
     if pks:
-        Delivery.objects.filter(pk__in=pks, claim=token).update(
+        Delivery.objects.filter(pk__in=bulk.ids(pks), claim=token).update(
             status=Status.SENT, sent_at=now, last_error=""
         )
         result.sent.extend(pks)
