@@ -20,6 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from . import bulk
 from .models import (
     Channel,
     Delivery,
@@ -80,7 +81,8 @@ def channels_for(person: Person, pref: NotificationPreference | None, kind: str)
 
 
 def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
-    return {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=set(user_ids))}
+    prefs = NotificationPreference.objects.filter(user_id__in=bulk.ids(set(user_ids)))
+    return {p.user_id: p for p in prefs}
 
 
 def organisation_offsets() -> dict[int, list[int]]:
@@ -289,7 +291,7 @@ def _members_of(group_ids: set[int], user_ids: set[int]) -> set[tuple[int, int]]
     Membership = model("groups", "Membership")
     return set(
         Membership.objects.filter(
-            group_id__in=group_ids, user_id__in=user_ids, status="member"
+            group_id__in=group_ids, user_id__in=bulk.ids(user_ids), status="member"
         ).values_list("group_id", "user_id")
     )
 
