@@ -9,6 +9,7 @@ Apps that are not installed yet (or lack a model) simply plan nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import bulk
@@ -58,7 +60,7 @@ class Message:
     lines: list[str]
     url: str = ""
     action: str = ""
-    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    attachments: list[tuple[str, bytes | str, str]] = field(default_factory=list)
     # Set by a source that hands the same Message to many people: e-mail bodies are then
     # rendered once per key. Messages are shared, so nobody may change one after it is made.
     cache_key: tuple | None = None
@@ -315,9 +317,10 @@ class SessionReminderSource:
             {s.group_id for s in self.sessions.values()}, {d.user_id for d in deliveries}
         )
         self.org_offsets = organisation_offsets()
-        self.ics: dict[int, bytes | None] = {}
+        self.ics: dict[int, str] = {}
         self.urls: dict[int, str] = {}
         self.messages: dict[tuple, Message] = {}
+        self.emailed: dict[tuple, Message] = {}
 
     def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
         session = self.sessions.get(delivery.object_id)
@@ -337,18 +340,19 @@ class SessionReminderSource:
     def message(self, delivery: Delivery, user) -> Message:
         """The same words for everyone at one session in one language and time zone, so
         each is made (and its e-mail rendered) once per batch."""
-        from django.utils.translation import get_language
-
-        with_ics = delivery.channel == Channel.EMAIL
-        key = (delivery.object_id, user.time_zone, get_language(), with_ics)
+        key = (delivery.object_id, user.time_zone, get_language())
         if key not in self.messages:
             self.messages[key] = self._message(self.sessions[delivery.object_id], user, key)
-            # Every e-mailed reminder carries the calendar file: built once per session per
-            # batch, with the time zone part cached per process, it costs well under a
-            # millisecond, and a person who missed the first e-mail still gets the event.
-            if with_ics:
-                self.messages[key].attachments.extend(self._ics(delivery.object_id))
-        return self.messages[key]
+        if delivery.channel != Channel.EMAIL:
+            return self.messages[key]
+        # Every e-mailed reminder carries the calendar file, so a person who missed the
+        # first e-mail still gets the event: made once per session per batch, and shared by
+        # every e-mail about the session (notifications.mime).
+        if key not in self.emailed:
+            self.emailed[key] = dataclasses.replace(
+                self.messages[key], attachments=self._ics(delivery.object_id)
+            )
+        return self.emailed[key]
 
     def _message(self, session, user, key: tuple) -> Message:
         group = session.group
@@ -370,9 +374,10 @@ class SessionReminderSource:
             cache_key=(self.kind, *key),
         )
 
-    def _ics(self, session_id: int) -> list[tuple[str, bytes, str]]:
+    def _ics(self, session_id: int) -> list[tuple[str, str, str]]:
         if session_id not in self.ics:
-            self.ics[session_id] = _session_ics(self.sessions[session_id])
+            # Text, as Django keeps a text/* attachment (else each e-mail decodes it again).
+            self.ics[session_id] = (_session_ics(self.sessions[session_id]) or b"").decode()
         data = self.ics[session_id]
         return [("session.ics", data, "text/calendar")] if data else []
 
