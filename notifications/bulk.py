@@ -104,7 +104,8 @@ def _insert_values(into: str, tail: str, model_fields: list, rows: Sequence[Sequ
 
 
 def _insert_json(into: str, tail: str, model_fields: list, rows: Sequence[Sequence]) -> None:
-    """PostgreSQL: all rows as one JSON array of arrays, taken apart by the server.
+    """PostgreSQL: all rows as one JSON array of arrays, taken apart by the server (as jsonb,
+    which is parsed once; json would be parsed again for every column of every row).
 
     A short statement whatever the number of rows (psycopg would parse a long VALUES list
     anew every time, and executemany sends a statement per row), and one parameter that
@@ -116,7 +117,7 @@ def _insert_json(into: str, tail: str, model_fields: list, rows: Sequence[Sequen
         if isinstance(field, models.JSONField):
             # JSON null is SQL NULL, as the ORM stores None.
             columns.append(
-                f"CASE WHEN json_typeof(item->{i}) = 'null' THEN NULL ELSE (item->{i})::jsonb END"
+                f"CASE WHEN jsonb_typeof(item->{i}) = 'null' THEN NULL ELSE item->{i} END"
             )
         else:
             columns.append(f"(item->>{i})::{field.db_type(connection)}")
@@ -132,7 +133,9 @@ def _insert_json(into: str, tail: str, model_fields: list, rows: Sequence[Sequen
                 if row[i] is not None:
                     row[i] = row[i].isoformat()
     # Column names and types come from the model, values only through the parameter.
-    sql = f"{into} SELECT {', '.join(columns)} FROM json_array_elements(%s::json) AS r(item){tail}"  # noqa: S608
+    sql = (
+        f"{into} SELECT {', '.join(columns)} FROM jsonb_array_elements(%s::jsonb) AS r(item){tail}"  # noqa: S608
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows)])
 
