@@ -59,13 +59,16 @@ def insert_rows(
     rows: Sequence[Sequence],
     *,
     conflict: Sequence[str] = (),
-) -> None:
+    returning: Sequence[str] = (),
+) -> list[tuple]:
     """INSERT `rows` (tuples in the order of `fields`) into `model`'s table.
 
-    With `conflict`, rows that clash on that unique column set are skipped silently.
+    With `conflict`, rows that clash on that unique column set are skipped silently. With
+    `returning`, those columns of the rows inserted (not the skipped ones) are returned, as
+    the database gives them (no conversion).
     """
     if not rows:
-        return
+        return []
     meta = model._meta
     model_fields = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
@@ -74,14 +77,17 @@ def insert_rows(
     if conflict:
         target = ", ".join(quote(meta.get_field(name).column) for name in conflict)
         tail = f" ON CONFLICT ({target}) DO NOTHING"
+    if returning:
+        tail += " RETURNING " + ", ".join(quote(meta.get_field(name).column) for name in returning)
     into = f"INSERT INTO {quote(meta.db_table)} ({columns})"
     if connection.vendor == "postgresql":
-        _insert_json(into, tail, model_fields, rows)
-    else:
-        _insert_values(into, tail, model_fields, rows)
+        return _insert_json(into, tail, model_fields, rows, fetch=bool(returning))
+    return _insert_values(into, tail, model_fields, rows, fetch=bool(returning))
 
 
-def _insert_values(into: str, tail: str, model_fields: list, rows: Sequence[Sequence]) -> None:
+def _insert_values(
+    into: str, tail: str, model_fields: list, rows: Sequence[Sequence], *, fetch: bool
+) -> list[tuple]:
     """SQLite: multi-row VALUES, several times faster here than executemany."""
     adapters = [(i, a) for i, f in enumerate(model_fields) if (a := _adapter(f)) is not None]
     if adapters:
@@ -94,6 +100,7 @@ def _insert_values(into: str, tail: str, model_fields: list, rows: Sequence[Sequ
         rows = adapted
     one = "(" + ", ".join(["%s"] * len(model_fields)) + ")"
     per_statement = max(1, SQLITE_MAX_PARAMS // len(model_fields))
+    returned: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start : start + per_statement]
@@ -101,9 +108,14 @@ def _insert_values(into: str, tail: str, model_fields: list, rows: Sequence[Sequ
                 f"{into} VALUES {', '.join([one] * len(chunk))}{tail}",  # noqa: S608
                 [value for row in chunk for value in row],
             )
+            if fetch:
+                returned += cursor.fetchall()
+    return returned
 
 
-def _insert_json(into: str, tail: str, model_fields: list, rows: Sequence[Sequence]) -> None:
+def _insert_json(
+    into: str, tail: str, model_fields: list, rows: Sequence[Sequence], *, fetch: bool
+) -> list[tuple]:
     """PostgreSQL: all rows as one JSON array of arrays, taken apart by the server (as jsonb,
     which is parsed once; json would be parsed again for every column of every row).
 
@@ -138,6 +150,7 @@ def _insert_json(into: str, tail: str, model_fields: list, rows: Sequence[Sequen
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(rows)])
+        return cursor.fetchall() if fetch else []
 
 
 def ids(values: Iterable[int | None]):

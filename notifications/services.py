@@ -43,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import logging
 import secrets
 import smtplib
@@ -126,8 +127,13 @@ class DispatchResult:
     batches: list[list[int]] = field(default_factory=list)
 
 
-def plan_due(*, now: dt.datetime) -> int:
-    """Insert ledger rows for everything whose moment fell since the last run."""
+def plan_due(*, now: dt.datetime, handed_out: list | None = None) -> int:
+    """Insert ledger rows for everything whose moment fell since the last run.
+
+    With `handed_out`, new rows that are already due are inserted marked as handed to a
+    worker, and their (due_at, id) added to the list for the caller to hand out: the same as
+    `due_batches` finding and marking them, without a second write to every row.
+    """
     mark, _created = DispatchMark.objects.get_or_create(
         name="planner",
         defaults={"planned_until": now - dt.timedelta(minutes=sources.MAX_OFFSET)},
@@ -136,7 +142,10 @@ def plan_due(*, now: dt.datetime) -> int:
     planned = 0
     for planner in sources.PLANNERS:
         for chunk in planner(since=since, now=now):
-            ledger_insert(chunk)
+            if handed_out is None:
+                ledger_insert(chunk)
+            else:
+                handed_out += _ledger_insert_handed_out(chunk, now=now)
             planned += len(chunk)
     DispatchMark.objects.filter(name="planner", planned_until__lt=now).update(planned_until=now)
     return planned
@@ -145,6 +154,30 @@ def plan_due(*, now: dt.datetime) -> int:
 def ledger_insert(rows: list[tuple]) -> None:
     """Add planned rows (sources.LEDGER_FIELDS tuples); a key already there is left alone."""
     bulk.insert_rows(Delivery, sources.LEDGER_FIELDS, rows, conflict=["key"])
+
+
+_STATUS = sources.LEDGER_FIELDS.index("status")
+_DUE_AT = sources.LEDGER_FIELDS.index("due_at")
+
+
+def _ledger_insert_handed_out(rows: list[tuple], *, now: dt.datetime) -> list[tuple]:
+    """As ledger_insert, with due pending rows marked handed out (enqueued_at); returns
+    (due_at, id) of those that were new: a key planned before is not handed out again."""
+    due_at_of = {}
+    marked = []
+    for row in rows:
+        handed = row[_STATUS] == Status.PENDING and row[_DUE_AT] <= now
+        if handed:
+            due_at_of[row[0]] = row[_DUE_AT]
+        marked.append((*row, now if handed else None))
+    inserted = bulk.insert_rows(
+        Delivery,
+        (*sources.LEDGER_FIELDS, "enqueued_at"),
+        marked,
+        conflict=["key"],
+        returning=["key", "id"],
+    )
+    return [(due_at_of[key], pk) for key, pk in inserted if key in due_at_of]
 
 
 def requeue_stale_claims(*, now: dt.datetime) -> int:
@@ -157,28 +190,36 @@ def requeue_stale_claims(*, now: dt.datetime) -> int:
     return stale.update(status=Status.PENDING, enqueued_at=None)
 
 
-def due_batches(*, now: dt.datetime, limit: int = 100_000) -> list[list[int]]:
-    """Ids of due rows not recently handed to a worker, in batches; marks them enqueued."""
-    ids = list(
+def due_batches(
+    *, now: dt.datetime, limit: int = 100_000, handed_out: list | None = None
+) -> list[list[int]]:
+    """Ids of due rows not recently handed to a worker, in batches; marks them enqueued.
+
+    `handed_out` are (due_at, id) of rows already marked (see plan_due), to add in order:
+    rows due at the same moment (one session's reminders) stay together in a batch.
+    """
+    found = list(
         Delivery.objects.due(now)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
         .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("due_at", "pk")[:limit]
     )
+    for start in range(0, len(found), 5000):
+        chunk = [pk for _due_at, pk in found[start : start + 5000]]
+        Delivery.objects.filter(pk__in=bulk.ids(chunk)).update(enqueued_at=now)
+    ids = [pk for _due_at, pk in heapq.merge(sorted(handed_out or []), found)]
     size = batch_size()
-    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    for start in range(0, len(ids), 5000):
-        Delivery.objects.filter(pk__in=bulk.ids(ids[start : start + 5000])).update(enqueued_at=now)
-    return batches
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
     """Plan what is due, recover abandoned claims, and return due ids in batches."""
     now = now or timezone.now()
     result = DispatchResult()
-    result.planned = plan_due(now=now)
+    handed_out: list[tuple[dt.datetime, int]] = []
+    result.planned = plan_due(now=now, handed_out=handed_out)
     result.requeued = requeue_stale_claims(now=now)
-    result.batches = due_batches(now=now)
+    result.batches = due_batches(now=now, handed_out=handed_out)
     logger.info(
         "notifications.dispatched",
         extra={"planned": result.planned, "batches": len(result.batches)},
