@@ -308,17 +308,23 @@ def message_id(delivery_key: str) -> str:
     return f"<{digest}@peersupport.notifications>"
 
 
+# Per site address, so a changed SITE_URL (tests) is not served from the cache.
 @functools.cache
-def _unsubscribe_url_pattern() -> str:
-    return sources.site_url(reverse("notifications:unsubscribe", args=["TOKEN"]))
+def _unsubscribe_url_pattern(site_url: str) -> str:
+    return site_url + reverse("notifications:unsubscribe", args=["TOKEN"])
+
+
+@functools.cache
+def _preferences_url(site_url: str) -> str:
+    return site_url + reverse("notifications:preferences")
 
 
 def unsubscribe_url(*, user_id: int, kind: str) -> str:
     if kind in ALWAYS_ON_KINDS:
         # Nothing to unsubscribe from: link to the person's choices instead.
-        return f"{settings.SITE_URL}{reverse('notifications:preferences')}"
+        return _preferences_url(settings.SITE_URL)
     token = unsubscribe_token(user_id=user_id, kind=kind)
-    return _unsubscribe_url_pattern().replace("TOKEN", token)
+    return _unsubscribe_url_pattern(settings.SITE_URL).replace("TOKEN", token)
 
 
 NAME_MARK = "\x00name\x00"
@@ -334,7 +340,7 @@ def _render_bodies(kind: str, message: sources.Message) -> tuple[str, str]:
         "person_name": NAME_MARK,
         "kind_label": Kind(kind).label,
         "unsubscribe_url": UNSUBSCRIBE_MARK,
-        "preferences_url": sources.site_url(reverse("notifications:preferences")),
+        "preferences_url": _preferences_url(settings.SITE_URL),
     }
     return (
         render_to_string("notifications/email/message.txt", context),
@@ -529,8 +535,8 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
             )
             result.deferred += list(deferred)
         if in_app:
-            _deliver_in_app(in_app, token=token, now=now)
-            result.sent += [row.pk for row, _message in in_app]
+            _deliver_in_app(in_app, now=now)
+            unmarked += [row.pk for row, _message in in_app]
         _mark_sent(unmarked, token=token, now=now, result=result)
         _record_failures(failures, token=token, now=now, result=result)
     logger.info(
@@ -546,8 +552,9 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
     return result
 
 
-def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str, now) -> None:
-    """In-app notices and the ledger change, in the caller's transaction: exactly once."""
+def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, now) -> None:
+    """In-app notices, written in the caller's transaction with the UPDATE that marks their
+    rows sent: exactly once."""
     bulk.insert_rows(
         Notification,
         ("user", "kind", "title", "body", "url", "created_at"),
@@ -555,9 +562,6 @@ def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str
             (row.user_id, row.kind, message.title[:200], "\n".join(message.lines), message.url, now)
             for row, message in items
         ],
-    )
-    Delivery.objects.filter(pk__in=bulk.ids([row.pk for row, _m in items]), claim=token).update(
-        status=Status.SENT, sent_at=now
     )
 
 
