@@ -182,12 +182,18 @@ def _ledger_insert_handed_out(rows: list[tuple], *, now: dt.datetime) -> list[tu
 
 def requeue_stale_claims(*, now: dt.datetime) -> int:
     """Rows a worker claimed but never finished (it died): try again, or give up."""
-    cutoff = now - LEASE
-    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
-    stale.filter(attempts__gte=max_attempts()).update(
+    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - LEASE)
+    # One look at the index every run (there is rarely anything), the UPDATEs only when needed.
+    found = list(stale.values_list("pk", "attempts"))
+    if not found:
+        return 0
+    limit = max_attempts()
+    stale.filter(pk__in=bulk.ids(pk for pk, attempts in found if attempts >= limit)).update(
         status=Status.FAILED, last_error="worker stopped while sending"
     )
-    return stale.update(status=Status.PENDING, enqueued_at=None)
+    return stale.filter(pk__in=bulk.ids(pk for pk, attempts in found if attempts < limit)).update(
+        status=Status.PENDING, enqueued_at=None
+    )
 
 
 def due_batches(

@@ -344,3 +344,20 @@ def test_it_puts_back_rows_a_dead_worker_claimed_after_the_lease():
     assert len(mail.outbox) == 1
     assert Delivery.objects.filter(status="sent").count() == 2
     assert not Delivery.objects.filter(status__in=["pending", "sending"]).exists()
+
+
+def test_it_gives_up_on_a_row_whose_workers_kept_dying_and_retries_the_others(settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
+    _session(NOW + dt.timedelta(minutes=50))
+    (batch,) = services.dispatch(now=NOW).batches
+    services.claim(batch, now=NOW)  # the worker dies here
+    again = NOW + services.LEASE + dt.timedelta(minutes=1)
+    result = services.dispatch(now=again)
+    assert result.requeued == 2 and result.batches == [batch]
+    services.claim(batch, now=again)  # and the next one too, on the last allowed try
+    last = again + services.LEASE + dt.timedelta(minutes=1)
+    assert services.dispatch(now=last).requeued == 0
+    rows = Delivery.objects.filter(pk__in=batch)
+    assert set(rows.values_list("status", "last_error")) == {
+        ("failed", "worker stopped while sending")
+    }
