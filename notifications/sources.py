@@ -9,10 +9,9 @@ Apps that are not installed yet (or lack a model) simply plan nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.apps import apps
 from django.conf import settings
@@ -349,7 +348,7 @@ class SessionReminderSource:
         # first e-mail still gets the event: made once per session per batch, and shared by
         # every e-mail about the session (notifications.mime).
         if key not in self.emailed:
-            self.emailed[key] = dataclasses.replace(
+            self.emailed[key] = replace(
                 self.messages[key], attachments=self._ics(delivery.object_id)
             )
         return self.emailed[key]
