@@ -10,19 +10,32 @@ How a message is sent exactly once:
    same ids never both get a row.
 3. In-app notices are written in the same transaction that marks the rows sent, so they are
    exactly once outright.
-4. E-mail and SMS leave the database, so there is a window between the provider accepting a
-   message and the UPDATE that marks its row sent. If the worker dies in it, the row stays
-   `sending`; after `LEASE` the dispatcher puts it back and that message can go again
-   (at-least-once). Every copy carries the same identity, derived from the ledger key: SMS an
-   `Idempotency-Key` header, e-mail a fixed `Message-ID`, so a provider or mail program that
-   de-duplicates on them drops the second copy.
+4. E-mail and SMS leave the database, and no provider takes part in our transactions: an
+   SMTP server or an HTTP API accepts a message, and only afterwards can we record that it
+   did. Sending exactly once from our side alone is impossible (SMTP has the same gap between
+   the end of DATA and the server's reply, RFC 1047); what we can do is keep the gap narrow,
+   never lose a message, and make any repeat recognisable as the same message:
 
-   How wide the window is, is a trade-off between queries and repeats. Texts are marked one
-   by one (a text costs money and is intrusive twice, and an HTTP call to the provider takes
-   far longer than the UPDATE). E-mails are marked every `NOTIFICATIONS_SENT_FLUSH_EVERY`
-   messages (default 100) and at the end of the batch: one UPDATE per hundred e-mails instead
-   of one each, so a batch runs a constant number of queries; a crash can repeat at most
-   that many e-mails, all with the Message-ID of the first copy.
+   - A row is marked sent only after its provider accepted it, never before, so a crash
+     loses nothing: rows not yet marked stay `sending` with the dead worker's claim, and
+     after `LEASE` the dispatcher puts them back to be sent again.
+   - Every copy of a message carries the same identity derived from the ledger key: a
+     fixed `Message-ID` on e-mail, an `Idempotency-Key` header on SMS. A repeat after a
+     crash is therefore detectable: providers and mail programs that de-duplicate on them
+     drop it, and a person's mail program threads it with the first copy.
+   - The only rows that can go twice are those accepted by the provider but not yet
+     marked when the worker died. Texts are marked one by one (a text costs money and is
+     intrusive twice, and the provider's HTTP call takes far longer than the UPDATE), so a
+     crash repeats at most the one text in flight. E-mails are marked with one UPDATE per
+     `NOTIFICATIONS_SENT_FLUSH_EVERY` accepted (default 25) and the rest in the batch's last
+     transaction, so a full batch runs the same small number of queries, not one more per
+     e-mail; a crash can repeat at most that many e-mails, each with the Message-ID of its
+     first copy.
+   - Everything else the crash interrupts (skips, deferrals, in-app notices) was not yet
+     written, and is decided afresh when the rows come back.
+
+   Beat firing twice, two workers racing and retries after provider errors repeat nothing:
+   only a worker dying between a provider's accept and the UPDATE does, as above.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import logging
 import secrets
 import smtplib
@@ -50,6 +64,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from . import bulk, sms, sources
+from .mime import SharedPartsEmail
 from .models import (
     ALWAYS_ON_KINDS,
     Channel,
@@ -113,8 +128,13 @@ class DispatchResult:
     batches: list[list[int]] = field(default_factory=list)
 
 
-def plan_due(*, now: dt.datetime) -> int:
-    """Insert ledger rows for everything whose moment fell since the last run."""
+def plan_due(*, now: dt.datetime, handed_out: list | None = None) -> int:
+    """Insert ledger rows for everything whose moment fell since the last run.
+
+    With `handed_out`, new rows that are already due are inserted marked as handed to a
+    worker, and their (due_at, id) added to the list for the caller to hand out: the same as
+    `due_batches` finding and marking them, without a second write to every row.
+    """
     mark, _created = DispatchMark.objects.get_or_create(
         name="planner",
         defaults={"planned_until": now - dt.timedelta(minutes=sources.MAX_OFFSET)},
@@ -123,7 +143,10 @@ def plan_due(*, now: dt.datetime) -> int:
     planned = 0
     for planner in sources.PLANNERS:
         for chunk in planner(since=since, now=now):
-            ledger_insert(chunk)
+            if handed_out is None:
+                ledger_insert(chunk)
+            else:
+                handed_out += _ledger_insert_handed_out(chunk, now=now)
             planned += len(chunk)
     DispatchMark.objects.filter(name="planner", planned_until__lt=now).update(planned_until=now)
     return planned
@@ -134,38 +157,76 @@ def ledger_insert(rows: list[tuple]) -> None:
     bulk.insert_rows(Delivery, sources.LEDGER_FIELDS, rows, conflict=["key"])
 
 
+_STATUS = sources.LEDGER_FIELDS.index("status")
+_DUE_AT = sources.LEDGER_FIELDS.index("due_at")
+
+
+def _ledger_insert_handed_out(rows: list[tuple], *, now: dt.datetime) -> list[tuple]:
+    """As ledger_insert, with due pending rows marked handed out (enqueued_at); returns
+    (due_at, id) of those that were new: a key planned before is not handed out again."""
+    due_at_of = {}
+    marked = []
+    for row in rows:
+        handed = row[_STATUS] == Status.PENDING and row[_DUE_AT] <= now
+        if handed:
+            due_at_of[row[0]] = row[_DUE_AT]
+        marked.append((*row, now if handed else None))
+    inserted = bulk.insert_rows(
+        Delivery,
+        (*sources.LEDGER_FIELDS, "enqueued_at"),
+        marked,
+        conflict=["key"],
+        returning=["key", "id"],
+    )
+    return [(due_at_of[key], pk) for key, pk in inserted if key in due_at_of]
+
+
 def requeue_stale_claims(*, now: dt.datetime) -> int:
     """Rows a worker claimed but never finished (it died): try again, or give up."""
-    cutoff = now - LEASE
-    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff)
-    stale.filter(attempts__gte=max_attempts()).update(
+    stale = Delivery.objects.filter(status=Status.SENDING, claimed_at__lt=now - LEASE)
+    # One look at the index every run (there is rarely anything), the UPDATEs only when needed.
+    found = list(stale.values_list("pk", "attempts"))
+    if not found:
+        return 0
+    limit = max_attempts()
+    stale.filter(pk__in=bulk.ids(pk for pk, attempts in found if attempts >= limit)).update(
         status=Status.FAILED, last_error="worker stopped while sending"
     )
-    return stale.update(status=Status.PENDING, enqueued_at=None)
+    return stale.filter(pk__in=bulk.ids(pk for pk, attempts in found if attempts < limit)).update(
+        status=Status.PENDING, enqueued_at=None
+    )
 
 
-def due_batches(*, now: dt.datetime, limit: int = 100_000) -> list[list[int]]:
-    """Ids of due rows not recently handed to a worker, in batches; marks them enqueued."""
-    ids = list(
+def due_batches(
+    *, now: dt.datetime, limit: int = 100_000, handed_out: list | None = None
+) -> list[list[int]]:
+    """Ids of due rows not recently handed to a worker, in batches; marks them enqueued.
+
+    `handed_out` are (due_at, id) of rows already marked (see plan_due), to add in order:
+    rows due at the same moment (one session's reminders) stay together in a batch.
+    """
+    found = list(
         Delivery.objects.due(now)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - REQUEUE_AFTER))
         .order_by("due_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("due_at", "pk")[:limit]
     )
+    for start in range(0, len(found), 5000):
+        chunk = [pk for _due_at, pk in found[start : start + 5000]]
+        Delivery.objects.filter(pk__in=bulk.ids(chunk)).update(enqueued_at=now)
+    ids = [pk for _due_at, pk in heapq.merge(sorted(handed_out or []), found)]
     size = batch_size()
-    batches = [ids[i : i + size] for i in range(0, len(ids), size)]
-    for start in range(0, len(ids), 5000):
-        Delivery.objects.filter(pk__in=ids[start : start + 5000]).update(enqueued_at=now)
-    return batches
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def dispatch(*, now: dt.datetime | None = None) -> DispatchResult:
     """Plan what is due, recover abandoned claims, and return due ids in batches."""
     now = now or timezone.now()
     result = DispatchResult()
-    result.planned = plan_due(now=now)
+    handed_out: list[tuple[dt.datetime, int]] = []
+    result.planned = plan_due(now=now, handed_out=handed_out)
     result.requeued = requeue_stale_claims(now=now)
-    result.batches = due_batches(now=now)
+    result.batches = due_batches(now=now, handed_out=handed_out)
     logger.info(
         "notifications.dispatched",
         extra={"planned": result.planned, "batches": len(result.batches)},
@@ -273,17 +334,23 @@ def message_id(delivery_key: str) -> str:
     return f"<{digest}@peersupport.notifications>"
 
 
+# Per site address, so a changed SITE_URL (tests) is not served from the cache.
 @functools.cache
-def _unsubscribe_url_pattern() -> str:
-    return sources.site_url(reverse("notifications:unsubscribe", args=["TOKEN"]))
+def _unsubscribe_url_pattern(site_url: str) -> str:
+    return site_url + reverse("notifications:unsubscribe", args=["TOKEN"])
+
+
+@functools.cache
+def _preferences_url(site_url: str) -> str:
+    return site_url + reverse("notifications:preferences")
 
 
 def unsubscribe_url(*, user_id: int, kind: str) -> str:
     if kind in ALWAYS_ON_KINDS:
         # Nothing to unsubscribe from: link to the person's choices instead.
-        return f"{settings.SITE_URL}{reverse('notifications:preferences')}"
+        return _preferences_url(settings.SITE_URL)
     token = unsubscribe_token(user_id=user_id, kind=kind)
-    return _unsubscribe_url_pattern().replace("TOKEN", token)
+    return _unsubscribe_url_pattern(settings.SITE_URL).replace("TOKEN", token)
 
 
 NAME_MARK = "\x00name\x00"
@@ -299,7 +366,7 @@ def _render_bodies(kind: str, message: sources.Message) -> tuple[str, str]:
         "person_name": NAME_MARK,
         "kind_label": Kind(kind).label,
         "unsubscribe_url": UNSUBSCRIBE_MARK,
-        "preferences_url": sources.site_url(reverse("notifications:preferences")),
+        "preferences_url": _preferences_url(settings.SITE_URL),
     }
     return (
         render_to_string("notifications/email/message.txt", context),
@@ -324,7 +391,7 @@ def build_email(
         cache[key] = _render_bodies(delivery.kind, message)
     text, html = cache[key]
     name = user.display_name or ""
-    email = EmailMultiAlternatives(
+    email = SharedPartsEmail(
         subject=message.title,
         body=text.replace(NAME_MARK, name).replace(UNSUBSCRIBE_MARK, unsubscribe),
         to=[user.email],
@@ -416,9 +483,9 @@ def _without_account(row: Delivery, source) -> EmailMultiAlternatives | sms.SmsM
 
 def claim(ids: list[int], *, now: dt.datetime) -> tuple[str, list[Delivery]]:
     token = secrets.token_hex(16)
-    claimed = Delivery.objects.filter(pk__in=ids, status=Status.PENDING, due_at__lte=now).update(
-        status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1
-    )
+    claimed = Delivery.objects.filter(
+        pk__in=bulk.ids(ids), status=Status.PENDING, due_at__lte=now
+    ).update(status=Status.SENDING, claim=token, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
         return token, []
     rows = list(
@@ -533,8 +600,8 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
             )
             result.deferred += list(deferred)
         if in_app:
-            _deliver_in_app(in_app, token=token, now=now)
-            result.sent += [row.pk for row, _message in in_app]
+            _deliver_in_app(in_app, now=now)
+            unmarked += [row.pk for row, _message in in_app]
         _mark_sent(unmarked, token=token, now=now, result=result)
         _record_failures(failures, token=token, now=now, result=result)
     logger.info(
@@ -550,8 +617,9 @@ def send_batch(*, ids: list[int], now: dt.datetime | None = None) -> BatchResult
     return result
 
 
-def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str, now) -> None:
-    """In-app notices and the ledger change, in the caller's transaction: exactly once."""
+def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, now) -> None:
+    """In-app notices, written in the caller's transaction with the UPDATE that marks their
+    rows sent: exactly once."""
     bulk.insert_rows(
         Notification,
         ("user", "kind", "title", "body", "url", "created_at"),
@@ -560,14 +628,11 @@ def _deliver_in_app(items: list[tuple[Delivery, sources.Message]], *, token: str
             for row, message in items
         ],
     )
-    Delivery.objects.filter(pk__in=[row.pk for row, _m in items], claim=token).update(
-        status=Status.SENT, sent_at=now
-    )
 
 
 def _mark_sent(pks: list[int], *, token: str, now, result: BatchResult) -> None:
     if pks:
-        Delivery.objects.filter(pk__in=pks, claim=token).update(
+        Delivery.objects.filter(pk__in=bulk.ids(pks), claim=token).update(
             status=Status.SENT, sent_at=now, last_error=""
         )
         result.sent.extend(pks)
@@ -580,7 +645,7 @@ def _send_outgoing(items, *, token: str, now, result: BatchResult) -> tuple[list
     A text is marked sent at once; e-mails every NOTIFICATIONS_SENT_FLUSH_EVERY (the rest by
     the caller, with the batch's other changes). See the module's docstring for why.
     """
-    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+    email_flush_every = _setting("NOTIFICATIONS_SENT_FLUSH_EVERY", 25)
     unmarked: list[int] = []
     failures: list[tuple[Delivery, Exception]] = []
     connection = None

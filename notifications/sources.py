@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.apps import apps
 from django.conf import settings
@@ -24,8 +24,10 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from . import bulk
 from .models import (
     Channel,
     Delivery,
@@ -64,7 +66,7 @@ class Message:
     lines: list[str]
     url: str = ""
     action: str = ""
-    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    attachments: list[tuple[str, bytes | str, str]] = field(default_factory=list)
     # Set by a source that hands the same Message to many people: e-mail bodies are then
     # rendered once per key. Messages are shared, so nobody may change one after it is made.
     cache_key: tuple | None = None
@@ -87,7 +89,8 @@ def channels_for(person: Person, pref: NotificationPreference | None, kind: str)
 
 
 def preferences_for(user_ids: Iterable[int]) -> dict[int, NotificationPreference]:
-    return {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=set(user_ids))}
+    prefs = NotificationPreference.objects.filter(user_id__in=bulk.ids(set(user_ids)))
+    return {p.user_id: p for p in prefs}
 
 
 def organisation_offsets() -> dict[int, list[int]]:
@@ -312,7 +315,7 @@ def _members_of(group_ids: set[int], user_ids: set[int]) -> set[tuple[int, int]]
     Membership = model("groups", "Membership")
     return set(
         Membership.objects.filter(
-            group_id__in=group_ids, user_id__in=user_ids, status="member"
+            group_id__in=group_ids, user_id__in=bulk.ids(user_ids), status="member"
         ).values_list("group_id", "user_id")
     )
 
@@ -340,9 +343,10 @@ class SessionReminderSource:
             [(s.pk, s.group_id, s.capacity) for s in self.sessions.values()]
         )
         self.org_offsets = organisation_offsets()
-        self.ics: dict[int, bytes | None] = {}
+        self.ics: dict[int, str] = {}
         self.urls: dict[int, str] = {}
         self.messages: dict[tuple, Message] = {}
+        self.emailed: dict[tuple, Message] = {}
 
     def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
         session = self.sessions.get(delivery.object_id)
@@ -365,18 +369,19 @@ class SessionReminderSource:
     def message(self, delivery: Delivery, user) -> Message:
         """The same words for everyone at one session in one language and time zone, so
         each is made (and its e-mail rendered) once per batch."""
-        from django.utils.translation import get_language
-
-        with_ics = delivery.channel == Channel.EMAIL
-        key = (delivery.object_id, user.time_zone, get_language(), with_ics)
+        key = (delivery.object_id, user.time_zone, get_language())
         if key not in self.messages:
             self.messages[key] = self._message(self.sessions[delivery.object_id], user, key)
-            # Every e-mailed reminder carries the calendar file: built once per session per
-            # batch, with the time zone part cached per process, it costs well under a
-            # millisecond, and a person who missed the first e-mail still gets the event.
-            if with_ics:
-                self.messages[key].attachments.extend(self._ics(delivery.object_id))
-        return self.messages[key]
+        if delivery.channel != Channel.EMAIL:
+            return self.messages[key]
+        # Every e-mailed reminder carries the calendar file, so a person who missed the
+        # first e-mail still gets the event: made once per session per batch, and shared by
+        # every e-mail about the session (notifications.mime).
+        if key not in self.emailed:
+            self.emailed[key] = replace(
+                self.messages[key], attachments=self._ics(delivery.object_id)
+            )
+        return self.emailed[key]
 
     def _message(self, session, user, key: tuple) -> Message:
         group = session.group
@@ -398,9 +403,10 @@ class SessionReminderSource:
             cache_key=(self.kind, *key),
         )
 
-    def _ics(self, session_id: int) -> list[tuple[str, bytes, str]]:
+    def _ics(self, session_id: int) -> list[tuple[str, str, str]]:
         if session_id not in self.ics:
-            self.ics[session_id] = _session_ics(self.sessions[session_id])
+            # Text, as Django keeps a text/* attachment (else each e-mail decodes it again).
+            self.ics[session_id] = (_session_ics(self.sessions[session_id]) or b"").decode()
         data = self.ics[session_id]
         return [("session.ics", data, "text/calendar")] if data else []
 

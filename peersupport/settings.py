@@ -328,11 +328,10 @@ SMS_API_TOKEN = env("SMS_API_TOKEN", "")
 SMS_FROM = env("SMS_FROM", "PeerSupport")
 NOTIFICATIONS_BATCH_SIZE = env_int("NOTIFICATIONS_BATCH_SIZE", 200)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5)
-# E-mails are marked sent every this many (texts one by one): a worker that dies can send at
-# most this many e-mails twice, each with the first copy's Message-ID (notifications/services.py).
-# 1 keeps that window to the single message in flight; raise it only behind a provider that
-# drops repeated Message-IDs.
-NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 1)
+# E-mails are marked sent every this many (texts one by one): one UPDATE per this many e-mails,
+# and a worker that dies can send at most this many e-mails twice, each with the first copy's
+# Message-ID (see notifications/services.py). 1 marks each e-mail on its own (a query each).
+NOTIFICATIONS_SENT_FLUSH_EVERY = env_int("NOTIFICATIONS_SENT_FLUSH_EVERY", 25)
 if EMAIL_BACKEND.startswith("anymail."):
     # For example EMAIL_BACKEND=anymail.backends.postmark.EmailBackend and
     # ANYMAIL_POSTMARK_SERVER_TOKEN.

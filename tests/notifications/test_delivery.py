@@ -11,6 +11,7 @@ from groups.models import GroupSession, SessionChange, WaitingListOffer
 from notifications import services
 from notifications.models import (
     Delivery,
+    DispatchMark,
     Notification,
     NotificationPreference,
     OrganisationNotificationSettings,
@@ -70,6 +71,30 @@ def test_it_creates_nothing_twice_when_beat_fires_twice():
         services.send_batch(ids=batch, now=NOW)
     assert len(mail.outbox) == 3
     assert Notification.objects.count() == 3
+
+
+def test_it_hands_out_new_rows_in_the_order_they_fell_due_one_session_together(settings):
+    settings.NOTIFICATIONS_BATCH_SIZE = 2
+    later, _people = _session(NOW + dt.timedelta(minutes=55))
+    sooner, _people = _session(NOW + dt.timedelta(minutes=50))
+    # The last run was before these fell due (and after the day-before reminders).
+    DispatchMark.objects.create(name="planner", planned_until=NOW - dt.timedelta(minutes=20))
+    result = services.dispatch(now=NOW)
+    rows = Delivery.objects.in_bulk([pk for batch in result.batches for pk in batch])
+    assert [[rows[pk].object_id for pk in batch] for batch in result.batches] == [
+        [sooner.pk, sooner.pk],
+        [later.pk, later.pk],
+    ]
+
+
+def test_it_hands_out_a_row_again_only_when_no_worker_took_it_in_time():
+    _session(NOW + dt.timedelta(minutes=50), members=2)
+    (batch,) = services.dispatch(now=NOW).batches
+    assert services.dispatch(now=NOW + dt.timedelta(minutes=5)).batches == []
+    later = NOW + services.REQUEUE_AFTER + dt.timedelta(minutes=1)
+    assert services.dispatch(now=later).batches == [batch]
+    services.send_batch(ids=batch, now=later)
+    assert len(mail.outbox) == 2
 
 
 def test_it_never_lets_two_sends_of_the_same_batch_both_claim_a_row():
@@ -319,3 +344,20 @@ def test_it_puts_back_rows_a_dead_worker_claimed_after_the_lease():
     assert len(mail.outbox) == 1
     assert Delivery.objects.filter(status="sent").count() == 2
     assert not Delivery.objects.filter(status__in=["pending", "sending"]).exists()
+
+
+def test_it_gives_up_on_a_row_whose_workers_kept_dying_and_retries_the_others(settings):
+    settings.NOTIFICATIONS_MAX_ATTEMPTS = 2
+    _session(NOW + dt.timedelta(minutes=50))
+    (batch,) = services.dispatch(now=NOW).batches
+    services.claim(batch, now=NOW)  # the worker dies here
+    again = NOW + services.LEASE + dt.timedelta(minutes=1)
+    result = services.dispatch(now=again)
+    assert result.requeued == 2 and result.batches == [batch]
+    services.claim(batch, now=again)  # and the next one too, on the last allowed try
+    last = again + services.LEASE + dt.timedelta(minutes=1)
+    assert services.dispatch(now=last).requeued == 0
+    rows = Delivery.objects.filter(pk__in=batch)
+    assert set(rows.values_list("status", "last_error")) == {
+        ("failed", "worker stopped while sending")
+    }

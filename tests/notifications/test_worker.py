@@ -127,3 +127,48 @@ def test_a_worker_killed_halfway_through_a_batch_loses_nothing_and_repeats_at_mo
     # so the provider delivered every text exactly once.
     assert sorted(per_key.values()) == [1] * 7 + [2]
     assert set(provider.delivered) == expected
+
+
+def test_a_worker_killed_while_e_mailing_repeats_only_what_was_accepted_since_the_last_mark(
+    tmp_path, workers, settings
+):
+    """E-mails are marked sent every NOTIFICATIONS_SENT_FLUSH_EVERY: a worker that dies can
+    repeat only those accepted since the last mark, each with the Message-ID of its first copy."""
+    flush = settings.NOTIFICATIONS_SENT_FLUSH_EVERY
+    accepted_before_crash = flush + 5
+    members = flush * 2 - 10
+    _programme_with_members(n_sessions=1, per_session=members)
+    for user in Delivery._meta.apps.get_model("accounts", "User").objects.all():
+        NotificationPreference.objects.create(user=user, in_app_enabled=False)
+    first = workers(
+        "w1",
+        EMAIL_BACKEND="tests.notifications.hanging_mail.HangingEmailBackend",
+        TEST_MAIL_HANG_AFTER=str(accepted_before_crash),
+    )
+    result = services.dispatch()
+    assert len(result.batches) == 1 and len(result.batches[0]) == members
+    delivery_send_batch.delay(result.batches[0])
+
+    def accepted_until_the_hang():
+        """the mail server to accept the e-mails before it hangs"""
+        return sum(_sent_mail(tmp_path).values()) >= accepted_before_crash
+
+    wait_until(accepted_until_the_hang)
+    first.kill()  # the server took these e-mails, but the worker never heard back
+    assert Delivery.objects.filter(status="sent").count() == flush
+    assert Delivery.objects.filter(status="sending").count() == members - flush
+
+    workers("w2")
+    later = services.dispatch(now=timezone.now() + services.LEASE + dt.timedelta(seconds=1))
+    assert later.requeued == members - flush
+    for batch in later.batches:
+        delivery_send_batch.delay(batch)
+    wait_until(_all_done)
+
+    rows = Delivery.objects.filter(channel="email", data__offset=60)
+    assert set(rows.values_list("status", flat=True)) == {"sent"}
+    counts = _sent_mail(tmp_path)
+    assert set(counts) == {services.message_id(key) for key in rows.values_list("key", flat=True)}
+    # Only the e-mails accepted after the last mark went twice, as the same message.
+    repeated = accepted_before_crash - flush
+    assert sorted(counts.values()) == [1] * (members - repeated) + [2] * repeated
