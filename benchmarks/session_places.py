@@ -18,83 +18,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import reminders  # noqa: E402 - the same seed and settings as the reminders benchmark
 
 GROUP_SIZE = 10
 PLACES, SAVED, WAITING = 5, 5, 2
 
 
-def configure() -> str:
-    tmp = Path(tempfile.mkdtemp(prefix="session-places-bench-"))
-    os.environ.setdefault("VAR_DIR", str(tmp))
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{tmp / 'bench.sqlite3'}")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
-    import django
-
-    django.setup()
-    return os.environ["DATABASE_URL"]
-
-
 def seed(members: int, start: dt.datetime) -> list[int]:
-    """Members in groups of GROUP_SIZE, one session per group over the coming day."""
-    from accounts.models import User
-    from groups.models import Group, GroupSession, Membership
-    from programmes.models import Organisation, Programme
+    """Members in groups of GROUP_SIZE, one session per group over the coming day (the
+    reminders benchmark's dataset)."""
+    from groups.models import GroupSession
 
-    org = Organisation.objects.create(name="Benchmark charity", slug="benchmark-charity")
-    programme = Programme.objects.create(
-        organisation=org,
-        name="Benchmark programme",
-        slug="benchmark-programme",
-        summary="s",
-        description="d",
-        condition="c",
-        privacy_notice="p",
-        status="open",
-    )
-    User.objects.bulk_create(
-        (
-            User(email=f"member{i}@example.org", display_name=f"Member {i}", password="!")
-            for i in range(members)
-        ),
-        batch_size=5000,
-    )
-    user_ids = list(User.objects.order_by("pk").values_list("pk", flat=True))
-    groups = members // GROUP_SIZE
-    Group.objects.bulk_create(
-        (Group(programme=programme, name=f"Group {i}", description="d") for i in range(groups)),
-        batch_size=5000,
-    )
-    group_ids = list(Group.objects.order_by("pk").values_list("pk", flat=True))
-    day = dt.timedelta(hours=24)
-    GroupSession.objects.bulk_create(
-        (
-            GroupSession(
-                group_id=group_id,
-                starts_at=start + day * (i + 1) / groups,
-                ends_at=start + day * (i + 1) / groups + dt.timedelta(minutes=90),
-                occurrence_date=(start + day * (i + 1) / groups).date(),
-            )
-            for i, group_id in enumerate(group_ids)
-        ),
-        batch_size=5000,
-    )
-    Membership.objects.bulk_create(
-        (
-            Membership(group_id=group_ids[i // GROUP_SIZE], user_id=user_id, status="member")
-            for i, user_id in enumerate(user_ids[: groups * GROUP_SIZE])
-        ),
-        batch_size=5000,
-    )
+    reminders.seed(members, members // GROUP_SIZE, start)
     return list(GroupSession.objects.order_by("pk").values_list("pk", flat=True))
 
 
@@ -152,7 +95,7 @@ def main() -> None:
     parser.add_argument("--smaller", type=int, default=20, help="percent of the sessions")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    url = configure()
+    url = reminders.configure()
 
     from django.core.management import call_command
     from django.db import connections
