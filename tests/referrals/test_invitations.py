@@ -263,7 +263,7 @@ def test_the_reminder_is_skipped_with_a_reason_once_the_invitation_is_no_longer_
 
 
 def test_the_reminder_waits_a_week_after_a_late_invitation(refer, settings):
-    settings.EMAIL_BACKEND = "tests.referrals.test_invitations.DownEmailBackend"
+    settings.EMAIL_BACKEND = "tests.notifications.test_delivery.BrokenBackend"
     referral = refer(email="rosa@example.org")
     invitation = _rows(referral)["referral_invitation:email"]
     assert invitation.status == "pending" and invitation.attempts == 1  # to be tried again
@@ -277,20 +277,6 @@ def test_the_reminder_waits_a_week_after_a_late_invitation(refer, settings):
     assert reminder.status == "pending" and reminder.due_at == two_days + WEEK
     _run(two_days + WEEK)
     assert len(mail.outbox) == 2
-
-
-class DownEmailBackend:
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def open(self):
-        return True
-
-    def close(self):
-        pass
-
-    def send_messages(self, messages):
-        raise ConnectionRefusedError("smtp down")
 
 
 # --- no texts at night -------------------------------------------------------------------------
