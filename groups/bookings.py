@@ -295,11 +295,11 @@ def places_keep_for_members(*, group_id: int, newcomer_id: int) -> int:
     )
     keep = member_ids - {newcomer_id}
     for session in sessions:
-        had = dict(session.bookings.values_list("user_id", "status"))
+        had = set(session.bookings.values_list("user_id", flat=True))
         session.bookings.filter(user_id__in=keep, status=WAITING).update(status=BOOKED)
         SessionBooking.objects.bulk_create(
             SessionBooking(session=session, user_id=user_id, status=BOOKED)
-            for user_id in sorted(keep - had.keys())
+            for user_id in sorted(keep - had)
         )
         logger.info("group.session_places_kept", extra={"session_id": session.pk})
     return len(sessions)
