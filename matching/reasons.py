@@ -161,7 +161,10 @@ def _preferred_format(facts: dict) -> str:
 
 def _waiting(facts: dict) -> str:
     days = facts["days"]
-    return ngettext("waited %(days)d day", "waited %(days)d days", days) % {"days": days}
+    text = ngettext("waited %(days)d day", "waited %(days)d days", days) % {"days": days}
+    if facts.get("again"):
+        return _("%(waited)s, after a pairing that did not work out") % {"waited": text}
+    return text
 
 
 def _closeness(facts: dict) -> str:

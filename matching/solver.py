@@ -203,6 +203,17 @@ def _rules(
     return sorted(forbidden), pinned
 
 
+def _with_real_waiting(breakdown: list[dict], request: BuddyRequest) -> list[dict]:
+    """Say how long a priority request really waited; the engine counted the extra days too."""
+    if not request.priority:
+        return breakdown
+    for item in breakdown:
+        if item["code"] == "waiting":
+            days = item["facts"]["days"] - PRIORITY_EXTRA_WAITING_DAYS
+            item["facts"] = {**item["facts"], "days": max(0, days), "again": True}
+    return breakdown
+
+
 def solve(data: MatchInput, progress: Callable[[int], None] | None = None) -> MatchOutput:
     """Run the engine and explain the result as codes and numbers (see matching.reasons)."""
     progress = progress or (lambda _p: None)
@@ -223,7 +234,10 @@ def solve(data: MatchInput, progress: Callable[[int], None] | None = None) -> Ma
             "supporter_id": pair.supporter_id,
             "score": pair.score,
             "pinned": pair.pinned,
-            "breakdown": engine.breakdown(problem, pair.recipient_id, pair.supporter_id).as_dicts(),
+            "breakdown": _with_real_waiting(
+                engine.breakdown(problem, pair.recipient_id, pair.supporter_id).as_dicts(),
+                data.requests[pair.recipient_id],
+            ),
         }
         for pair in result.pairs
     ]

@@ -55,6 +55,26 @@ def test_a_run_proposes_the_best_assignment_with_reasons(
     )
 
 
+def test_a_rematched_request_is_told_its_real_wait(
+    coordinator, programme, django_capture_on_commit_callbacks
+):
+    SupporterProfileFactory(enrolment__programme=programme)
+    again = BuddyRequestFactory(
+        enrolment__programme=programme,
+        priority=True,
+        waiting_since=timezone.now() - datetime.timedelta(days=10, hours=1),
+    )
+    run = run_now(coordinator, programme, django_capture_on_commit_callbacks)
+    proposal = run.proposals.get(request=again)
+    waiting = next(item for item in proposal.breakdown if item["code"] == "waiting")
+    # Scored as if it had waited 120 days more (the most waiting can give), so it comes first...
+    assert waiting["points"] == 20.0
+    # ...but the coordinator reads how long the person really waited.
+    assert waiting["facts"] == {"days": 10, "again": True}
+    line = reasons.criterion_line(waiting)
+    assert line.startswith("waited 10 days, after a pairing that did not work out +")
+
+
 def test_a_run_never_proposes_someone_already_proposed_or_paired(
     coordinator, programme, django_capture_on_commit_callbacks
 ):
