@@ -266,23 +266,16 @@ def matching_notice_deliver(*, notice, now: dt.datetime | None = None) -> BatchR
     STAFF_ALERT that cannot be muted when it warns coordinators about a pairing."""
     now = now or timezone.now()
     user = notice.user
-    pref = NotificationPreference.objects.filter(user=user).first()
-    person = sources.Person(user.pk, user.email, user.phone)
     kind = Kind.STAFF_ALERT if notice.audience == "staff" else Kind.BUDDY_NEWS
-    rows = [
-        sources.ledger_row(
-            key=f"{kind}:{notice.pk}:{channel}",
-            user_id=user.pk,
-            organisation_id=None,
-            kind=kind,
-            channel=channel,
-            object_id=notice.pk,
-            due_at=now,
-            expires_at=now + dt.timedelta(days=7),
-            now=now,
-        )
-        for channel in sources.channels_for(person, pref, kind)
-    ]
+    planned = sources.Planned(
+        sources.Person(user.pk, user.email, user.phone),
+        key=f"{kind}:{notice.pk}",
+        organisation_id=None,
+        object_id=notice.pk,
+        due_at=now,
+        expires_at=now + dt.timedelta(days=7),
+    )
+    rows = sources.ledger_rows(kind, [planned], now)
     ledger_insert(rows)
     ids = list(
         Delivery.objects.filter(key__in=[row[0] for row in rows], status=Status.PENDING)

@@ -180,6 +180,45 @@ def _chunks(rows: Iterator, size: int = CHUNK) -> Iterator[list]:
         yield chunk
 
 
+@dataclass
+class Planned:
+    """One message to plan for one person, on every channel they take for its kind."""
+
+    person: Person
+    key: str
+    """The ledger key without its channel, which is added to it."""
+    organisation_id: int | None
+    object_id: int | None
+    due_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    data: dict | None = None
+    status: str = "pending"
+    reason: str = ""
+
+
+def ledger_rows(kind: str, planned: list[Planned], now: dt.datetime) -> list[tuple]:
+    """Ledger rows for planned messages, one per channel each person takes (one query)."""
+    prefs = preferences_for(p.person.user_id for p in planned)
+    return [
+        ledger_row(
+            key=f"{p.key}:{channel}",
+            user_id=p.person.user_id,
+            organisation_id=p.organisation_id,
+            kind=kind,
+            channel=channel,
+            object_id=p.object_id,
+            due_at=p.due_at,
+            expires_at=p.expires_at,
+            data=p.data,
+            status=p.status,
+            reason=p.reason,
+            now=now,
+        )
+        for p in planned
+        for channel in channels_for(p.person, prefs.get(p.person.user_id), kind)
+    ]
+
+
 def _url(name: str, **kwargs) -> str:
     try:
         return reverse(name, kwargs=kwargs or None)
@@ -453,31 +492,24 @@ def plan_session_changes(*, since: dt.datetime, now: dt.datetime) -> Iterator[li
             .order_by()
         )
         for chunk in _chunks(members.iterator(chunk_size=CHUNK)):
-            prefs = preferences_for(row[1] for row in chunk)
-            planned = []
-            for group_id, user_id, email, phone in chunk:
-                channels = channels_for(
-                    Person(user_id, email, phone), prefs.get(user_id), Kind.SESSION_CHANGE
-                )
-                for change_id, created_at, expires_at, org_id in changes[group_id]:
-                    stale = expires_at <= now
-                    for channel in channels:
-                        planned.append(
-                            ledger_row(
-                                key=f"session_change:{change_id}:{user_id}:{channel}",
-                                user_id=user_id,
-                                organisation_id=org_id,
-                                kind=Kind.SESSION_CHANGE,
-                                channel=channel,
-                                object_id=change_id,
-                                due_at=created_at,
-                                expires_at=expires_at,
-                                status=Delivery.Status.SKIPPED if stale else "pending",
-                                reason="stale: session time passed" if stale else "",
-                                now=now,
-                            )
-                        )
-            yield planned
+            yield ledger_rows(
+                Kind.SESSION_CHANGE,
+                [
+                    Planned(
+                        Person(user_id, email, phone),
+                        key=f"session_change:{change_id}:{user_id}",
+                        organisation_id=org_id,
+                        object_id=change_id,
+                        due_at=created_at,
+                        expires_at=expires_at,
+                        status=Delivery.Status.SKIPPED if expires_at <= now else "pending",
+                        reason="stale: session time passed" if expires_at <= now else "",
+                    )
+                    for group_id, user_id, email, phone in chunk
+                    for change_id, created_at, expires_at, org_id in changes[group_id]
+                ],
+                now,
+            )
 
 
 class SessionChangeSource:
@@ -545,26 +577,21 @@ def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterato
         .order_by()
     )
     for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
-        prefs = preferences_for(row[4] for row in chunk)
-        planned = []
-        for offer_id, created_at, expires_at, org_id, user_id, email, phone in chunk:
-            for channel in channels_for(
-                Person(user_id, email, phone), prefs.get(user_id), Kind.WAITING_LIST_OFFER
-            ):
-                planned.append(
-                    ledger_row(
-                        key=f"waiting_list_offer:{offer_id}:{channel}",
-                        user_id=user_id,
-                        organisation_id=org_id,
-                        kind=Kind.WAITING_LIST_OFFER,
-                        channel=channel,
-                        object_id=offer_id,
-                        due_at=created_at,
-                        expires_at=expires_at,
-                        now=now,
-                    )
+        yield ledger_rows(
+            Kind.WAITING_LIST_OFFER,
+            [
+                Planned(
+                    Person(user_id, email, phone),
+                    key=f"waiting_list_offer:{offer_id}",
+                    organisation_id=org_id,
+                    object_id=offer_id,
+                    due_at=created_at,
+                    expires_at=expires_at,
                 )
-        yield planned
+                for offer_id, created_at, expires_at, org_id, user_id, email, phone in chunk
+            ],
+            now,
+        )
 
 
 class WaitingListOfferSource:
@@ -846,30 +873,23 @@ def plan_checkin_nudges(*, since: dt.datetime, now: dt.datetime) -> Iterator[lis
         .order_by()
     )
     for chunk in _chunks(quiet.iterator(chunk_size=CHUNK)):
-        prefs = preferences_for(row[4] for row in chunk)
         planned = []
         for pairing_id, since_contact, programme_id, org_id, user_id, email, phone in chunk:
             days = days_by_programme.get(programme_id, default_days)
             stamp = int(since_contact.timestamp())
             due_at = since_contact + dt.timedelta(days=days)
-            for channel in channels_for(
-                Person(user_id, email, phone), prefs.get(user_id), Kind.CHECKIN_NUDGE
-            ):
-                planned.append(
-                    ledger_row(
-                        key=f"checkin_nudge:contact:{pairing_id}:{stamp}:{user_id}:{channel}",
-                        user_id=user_id,
-                        organisation_id=org_id,
-                        kind=Kind.CHECKIN_NUDGE,
-                        channel=channel,
-                        object_id=pairing_id,
-                        data={"nudge": "contact", "since": stamp, "days": days},
-                        due_at=due_at,
-                        expires_at=due_at + dt.timedelta(days=7),
-                        now=now,
-                    )
+            planned.append(
+                Planned(
+                    Person(user_id, email, phone),
+                    key=f"checkin_nudge:contact:{pairing_id}:{stamp}:{user_id}",
+                    organisation_id=org_id,
+                    object_id=pairing_id,
+                    data={"nudge": "contact", "since": stamp, "days": days},
+                    due_at=due_at,
+                    expires_at=due_at + dt.timedelta(days=7),
                 )
-        yield planned
+            )
+        yield ledger_rows(Kind.CHECKIN_NUDGE, planned, now)
 
     after = dt.timedelta(days=_checkin_after_days())
     started = (
@@ -896,31 +916,24 @@ def plan_checkin_nudges(*, since: dt.datetime, now: dt.datetime) -> Iterator[lis
                 "pairing_id", "user_id"
             )
         )
-        prefs = preferences_for([row[3] for row in chunk] + [row[6] for row in chunk])
-        planned = []
-        for pairing_id, activated_at, org_id, *people in chunk:
-            due_at = activated_at + after
-            for user_id, email, phone in (people[0:3], people[3:6]):
-                if (pairing_id, user_id) in answered:
-                    continue
-                for channel in channels_for(
-                    Person(user_id, email, phone), prefs.get(user_id), Kind.CHECKIN_NUDGE
-                ):
-                    planned.append(
-                        ledger_row(
-                            key=f"checkin_nudge:answer:{pairing_id}:{user_id}:{channel}",
-                            user_id=user_id,
-                            organisation_id=org_id,
-                            kind=Kind.CHECKIN_NUDGE,
-                            channel=channel,
-                            object_id=pairing_id,
-                            data={"nudge": "answer"},
-                            due_at=due_at,
-                            expires_at=due_at + dt.timedelta(days=14),
-                            now=now,
-                        )
-                    )
-        yield planned
+        yield ledger_rows(
+            Kind.CHECKIN_NUDGE,
+            [
+                Planned(
+                    Person(user_id, email, phone),
+                    key=f"checkin_nudge:answer:{pairing_id}:{user_id}",
+                    organisation_id=org_id,
+                    object_id=pairing_id,
+                    data={"nudge": "answer"},
+                    due_at=activated_at + after,
+                    expires_at=activated_at + after + dt.timedelta(days=14),
+                )
+                for pairing_id, activated_at, org_id, *people in chunk
+                for user_id, email, phone in (people[0:3], people[3:6])
+                if (pairing_id, user_id) not in answered
+            ],
+            now,
+        )
 
 
 class CheckinNudgeSource:
