@@ -559,24 +559,25 @@ class SessionChangeSource:
 # --- waiting-list offers -----------------------------------------------------------------
 
 
+# Offers are expired by a periodic task soon after their time runs out; one expired later than
+# this (the workers were down) gets no "your offer ended" message.
+LAPSED_NOTICE_WITHIN = dt.timedelta(days=1)
+
+
 def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterator[list[tuple]]:
+    """Offers made in (since, now], and offers that ran out unanswered in that time (so the
+    person hears they are back on the list rather than finding out on the website)."""
     Offer = model("groups", "WaitingListOffer")
     if Offer is None:
         return
-    rows = (
+    person = ("membership__user_id", "membership__user__email", "membership__user__phone")
+    organisation = "membership__group__programme__organisation_id"
+    made = (
         Offer.objects.filter(created_at__gt=since, created_at__lte=now, status="open")
-        .values_list(
-            "id",
-            "created_at",
-            "expires_at",
-            "membership__group__programme__organisation_id",
-            "membership__user_id",
-            "membership__user__email",
-            "membership__user__phone",
-        )
+        .values_list("id", "created_at", "expires_at", organisation, *person)
         .order_by()
     )
-    for chunk in _chunks(rows.iterator(chunk_size=CHUNK)):
+    for chunk in _chunks(made.iterator(chunk_size=CHUNK)):
         yield ledger_rows(
             Kind.WAITING_LIST_OFFER,
             [
@@ -592,9 +593,39 @@ def plan_waiting_list_offers(*, since: dt.datetime, now: dt.datetime) -> Iterato
             ],
             now,
         )
+    lapsed = (
+        Offer.objects.filter(
+            status="expired",
+            expires_at__gt=since - LAPSED_NOTICE_WITHIN,
+            expires_at__lte=now,
+            answered_at__gt=since,
+            answered_at__lte=now,
+        )
+        .values_list("id", "answered_at", organisation, *person)
+        .order_by()
+    )
+    for chunk in _chunks(lapsed.iterator(chunk_size=CHUNK)):
+        yield ledger_rows(
+            Kind.WAITING_LIST_OFFER,
+            [
+                Planned(
+                    Person(user_id, email, phone),
+                    key=f"waiting_list_offer:lapsed:{offer_id}",
+                    organisation_id=org_id,
+                    object_id=offer_id,
+                    data={"lapsed": True},
+                    due_at=answered_at,
+                    expires_at=answered_at + dt.timedelta(days=2),
+                )
+                for offer_id, answered_at, org_id, user_id, email, phone in chunk
+            ],
+            now,
+        )
 
 
 class WaitingListOfferSource:
+    """An offer of a free place, or (data "lapsed") the news that an offer ran out."""
+
     kind = Kind.WAITING_LIST_OFFER
 
     def load(self, deliveries: list[Delivery], now: dt.datetime) -> None:
@@ -602,9 +633,19 @@ class WaitingListOfferSource:
         self.offers = Offer.objects.select_related("membership__group").in_bulk(
             {d.object_id for d in deliveries}
         )
+        lapsed = [
+            self.offers[d.object_id].membership
+            for d in deliveries
+            if (d.data or {}).get("lapsed") and d.object_id in self.offers
+        ]
+        self.positions = _waiting_positions(lapsed)
 
     def skip_reason(self, delivery: Delivery, pref, now: dt.datetime) -> str:
         offer = self.offers.get(delivery.object_id)
+        if (delivery.data or {}).get("lapsed"):
+            if offer is None or offer.membership.status != "waiting":
+                return "no longer on the waiting list"
+            return ""
         if offer is None or offer.status != "open" or offer.expires_at <= now:
             return "offer no longer open"
         return ""
@@ -612,6 +653,8 @@ class WaitingListOfferSource:
     def message(self, delivery: Delivery, user) -> Message:
         offer = self.offers[delivery.object_id]
         group = offer.membership.group
+        if (delivery.data or {}).get("lapsed"):
+            return self._lapsed(offer.membership, group)
         return Message(
             title=_("A place is free in “%(group)s”") % {"group": group.name},
             lines=[
@@ -622,6 +665,46 @@ class WaitingListOfferSource:
             url=_group_url(group),
             action=_("Answer the offer"),
         )
+
+    def _lapsed(self, membership, group) -> Message:
+        lines = [_("We did not hear from you in time, so we offered the place to the next person.")]
+        if membership.offers_paused:
+            lines.append(
+                _(
+                    "We will not offer you more places unless you tell us you still want one. "
+                    "You can do that on the group page."
+                )
+            )
+        else:
+            lines.append(
+                _("You are still on the waiting list. You are number %(position)d.")
+                % {"position": self.positions.get(membership.pk, 1)}
+            )
+        return Message(
+            title=_("Your offer of a place in “%(group)s” has ended") % {"group": group.name},
+            lines=lines,
+            url=_group_url(group),
+            action=_("Open the group page"),
+        )
+
+
+def _waiting_positions(memberships: list) -> dict[int, int]:
+    """Each membership's number on its group's waiting list (1 is next), in one query."""
+    if not memberships:
+        return {}
+    Membership = model("groups", "Membership")
+    queue = (
+        Membership.objects.filter(group_id__in={m.group_id for m in memberships}, status="waiting")
+        .offerable()
+        .order_by("group_id", "waiting_since", "pk")
+        .values_list("pk", "group_id")
+    )
+    positions: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    for pk, group_id in queue:
+        counts[group_id] = counts.get(group_id, 0) + 1
+        positions[pk] = counts[group_id]
+    return positions
 
 
 # --- daily summary for coordinators ------------------------------------------------------

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -263,3 +264,53 @@ def test_joining_a_group_shows_a_referral_as_active_to_the_clinician(small_group
     svc.membership_join(user=person, group=small_group)
     referral.refresh_from_db()
     assert referral.status == Referral.Status.ACTIVE
+
+
+def _send_messages(at):
+    from tests.notifications.helpers import dispatch_and_send
+
+    mail.outbox.clear()
+    dispatch_and_send(at)
+    return {message.to[0]: message for message in mail.outbox}
+
+
+def test_someone_whose_offer_ran_out_is_told_their_new_number_on_the_list(small_group):
+    first, _second, third, fourth, fifth = (_join(small_group) for _ in range(5))
+    svc.membership_leave(user=first.user, membership=first)
+    later = timezone.now() + dt.timedelta(hours=49)
+    assert svc.offers_expire(now=later) == 1
+    sent = _send_messages(later + dt.timedelta(minutes=1))
+    told = sent[third.user.email]
+    assert told.subject.endswith(f"Your offer of a place in “{small_group.name}” has ended")
+    assert "You are still on the waiting list. You are number 2." in told.body
+    assert "A place is free" in sent[fourth.user.email].subject
+    assert fifth.user.email not in sent
+    # Told once only.
+    assert third.user.email not in _send_messages(later + dt.timedelta(minutes=2))
+
+
+def test_an_offer_running_out_again_says_we_stop_offering_but_a_new_offer_says_nothing_of_it(
+    small_group,
+):
+    first, _second, third = (_join(small_group) for _ in range(3))
+    svc.membership_leave(user=first.user, membership=first)
+    later = timezone.now() + dt.timedelta(hours=49)
+    svc.offers_expire(now=later)
+    # Nobody else waits, so the place is offered to them again at once: that offer is the news.
+    sent = _send_messages(later + dt.timedelta(minutes=1))
+    assert "A place is free" in sent[third.user.email].subject
+    much_later = later + dt.timedelta(hours=49)
+    svc.offers_expire(now=much_later)
+    told = _send_messages(much_later + dt.timedelta(minutes=1))[third.user.email]
+    assert "has ended" in told.subject
+    assert "We will not offer you more places unless you tell us you still want one." in told.body
+
+
+def test_nobody_hears_their_offer_ran_out_after_they_left_the_list(small_group):
+    first, _second, third, _fourth = (_join(small_group) for _ in range(4))
+    svc.membership_leave(user=first.user, membership=first)
+    later = timezone.now() + dt.timedelta(hours=49)
+    svc.offers_expire(now=later)
+    third.refresh_from_db()
+    svc.membership_leave(user=third.user, membership=third)
+    assert third.user.email not in _send_messages(later + dt.timedelta(minutes=1))
