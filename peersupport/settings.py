@@ -231,6 +231,12 @@ ACCOUNT_RATE_LIMITS = {
     "confirm_email": "1/3m/key",
 }
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+# Behind a proxy every request comes from the proxy's address, so rate limits by address
+# (sign-in, sign-up, referral links) need the client's own: taken from X-Forwarded-For as set
+# by this many proxies of ours (0: the header is ignored, as anyone can send it), or from a
+# header a trusted proxy sets (X-Real-IP, CF-Connecting-IP).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER") or None
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "Peer Support")
 # Accept the code from the 30-second step either side (RFC 6238 section 5.2): a code typed

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import time
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 
 
 def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The client's address, as sign-in's rate limits see it (trusted proxies allowed for)."""
+    try:
+        address = get_adapter(request).get_client_ip(request)
+    except (ImproperlyConfigured, PermissionDenied):
+        # Fewer X-Forwarded-For entries than proxies configured (not through our proxies), or
+        # no usable address at all.
+        address = request.META.get("REMOTE_ADDR")
+    return address or "unknown"
 
 
 def is_rate_limited(request, scope: str) -> bool:

@@ -82,6 +82,34 @@ def test_token_endpoints_are_rate_limited_per_address(client, programme, setting
     assert other.status_code == 200
 
 
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(client, programme, settings):
+    settings.REFERRALS_TOKEN_RATE_LIMIT = 2
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    link = ReferralLinkFactory(programme=programme)
+    proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(2):
+        client.get(_landing(UNKNOWN), HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy)
+    assert (
+        client.get(_landing(link.token), HTTP_X_FORWARDED_FOR="198.51.100.7", **proxy).status_code
+        == 429
+    )
+    # Another patient coming through the same proxy is not held back by the first.
+    assert (
+        client.get(_landing(link.token), HTTP_X_FORWARDED_FOR="198.51.100.8", **proxy).status_code
+        == 200
+    )
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_for_header_changes_nothing(
+    client, programme, settings
+):
+    settings.REFERRALS_TOKEN_RATE_LIMIT = 2
+    link = ReferralLinkFactory(programme=programme)
+    for n in range(2):
+        client.get(_landing(UNKNOWN), HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    assert client.get(_landing(link.token), HTTP_X_FORWARDED_FOR="198.51.100.9").status_code == 429
+
+
 def test_invitation_landing_marks_opened_and_prefills_the_verified_email(client, programme):
     referral = ReferralFactory(programme=programme)
     response = client.get(_invited(referral.token))
