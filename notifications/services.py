@@ -74,6 +74,7 @@ from .models import (
     Notification,
     NotificationPreference,
     OrganisationNotificationSettings,
+    referral_delivery_key,
 )
 
 logger = logging.getLogger(__name__)
@@ -783,13 +784,26 @@ def notifications_mark_all_read(*, user) -> int:
     return Notification.objects.visible_to(user).unread().update(read_at=timezone.now())
 
 
+@transaction.atomic
 def delivery_retry(*, actor, delivery: Delivery) -> None:
-    """A coordinator asks to try a failed message again (the delivery is already scoped)."""
+    """A coordinator asks to try a failed message again (the delivery is already scoped).
+
+    A referral invitation's reminder, skipped because the invitation had failed, is planned
+    again: it waits until a week after the invitation goes (see ReferralReminderSource).
+    """
+    now = timezone.now()
     updated = Delivery.objects.filter(pk=delivery.pk, status=Status.FAILED).update(
-        status=Status.PENDING, attempts=0, due_at=timezone.now(), enqueued_at=None
+        status=Status.PENDING, attempts=0, due_at=now, enqueued_at=None
     )
     if not updated:
         raise NotificationError(_("This message is no longer waiting to be tried again."))
+    if delivery.kind == Kind.REFERRAL_INVITATION:
+        reminder = referral_delivery_key(
+            Kind.REFERRAL_REMINDER, delivery.object_id, delivery.channel
+        )
+        Delivery.objects.filter(key=reminder, status=Status.SKIPPED).update(
+            status=Status.PENDING, last_error="", attempts=0, due_at=now, enqueued_at=None
+        )
     logger.info(
         "notifications.delivery_retry", extra={"delivery_id": delivery.pk, "actor_id": actor.pk}
     )

@@ -383,6 +383,23 @@ def test_the_organisations_coordinator_sees_the_failed_invitation_and_tries_agai
     assert "could not be sent" not in inbox
 
 
+def test_a_retried_invitation_gets_its_reminder_a_week_after_it_goes(coordinator, refer, provider):
+    referral, row = _fail_invitation_text(refer, provider)
+    _run(NOW + WEEK + dt.timedelta(minutes=1))
+    assert _rows(referral)["referral_reminder:sms"].status == "skipped"
+    retried_at = NOW + WEEK + dt.timedelta(hours=1)
+    with time_machine.travel(retried_at, tick=False):
+        notification_services.delivery_retry(actor=coordinator, delivery=row)
+    _run(retried_at + dt.timedelta(minutes=1))
+    assert _rows(referral)["referral_invitation:sms"].status == "sent"
+    assert len(provider.delivered) == 1
+    _run(retried_at + WEEK - dt.timedelta(hours=1))
+    assert len(provider.delivered) == 1
+    _run(retried_at + WEEK + dt.timedelta(minutes=2))
+    assert _rows(referral)["referral_reminder:sms"].status == "sent"
+    assert len(provider.delivered) == 2
+
+
 def test_another_organisations_coordinator_sees_nothing_and_cannot_retry(
     client, other_coordinator, refer, provider
 ):
