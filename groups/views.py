@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from peersupport.choices import choice_labels
+from peersupport.pagecache import cached_page
 from peersupport.urlpattern import pk_url
 
 from . import access, attendance, bookings, calendar, membership
@@ -71,6 +72,7 @@ def _filter_groups(groups, data: dict):
 
 
 @login_required
+@cached_page
 def group_list(request):
     """Groups of the person's programmes, with filters and a one-tap join on each."""
     now = timezone.now()
@@ -120,6 +122,7 @@ def group_list(request):
 
 
 @login_required
+@cached_page
 def group_detail(request, pk):
     """A group's page: when and where it meets, joining, and the meeting link near the time."""
     group = get_object_or_404(
@@ -364,6 +367,7 @@ def mine(request):
 
 
 @login_required
+@cached_page
 def my_sessions(request):
     """Coming sessions of the person's groups, apologies, and their private calendar address."""
     sessions = list(

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "peersupport",
     "accounts",
     "programmes",
     "referrals",
@@ -165,6 +166,10 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Whole-page caching of the busiest pages (peersupport/pagecache.py): only with a cache
+# every process shares, so that a write anywhere makes cached pages out of date.
+PAGE_CACHE = env_bool("PAGE_CACHE", bool(REDIS_URL))
 
 # Sessions live in the database; with a shared Redis cache they are read from the cache first.
 SESSION_ENGINE = (

@@ -20,6 +20,7 @@ from accounts.roles import roles_for
 from peersupport.dashboard import alerts as dashboard_alerts
 from peersupport.dashboard import columns as dashboard_columns
 from peersupport.dashboard import counts as dashboard_counts
+from peersupport.pagecache import cached_page
 from peersupport.urlpattern import pk_url
 
 from . import services
@@ -55,6 +56,7 @@ DIRECTORY_CACHE_SECONDS = 300
 DIRECTORY_PARAMS = frozenset({"q", "condition", "format", "page"})
 
 
+@cached_page
 def directory(request):
     """Public list of open programmes, with search and filters.
 
@@ -324,6 +326,7 @@ def manage_enrol(request, pk):
 
 
 @coordinator_required
+@cached_page
 def dashboard(request):
     """What needs a coordinator's attention, programme by programme."""
     programmes = list(

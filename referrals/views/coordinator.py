@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import coordinator_required
 from peersupport.choices import choice_labels
+from peersupport.pagecache import cached_page
 from peersupport.urlpattern import pk_url
 from programmes.models import Organisation, Programme
 
@@ -130,6 +131,7 @@ def _managed_programme(request, pk) -> Programme:
 
 
 @coordinator_required
+@cached_page
 def inbox(request, pk):
     """Referrals to one programme: newest first, filtered by status, triage and source."""
     programme = _managed_programme(request, pk)
