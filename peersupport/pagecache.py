@@ -1,29 +1,35 @@
 """Versioned caching of whole pages, per person, for the busiest pages.
 
-A cached page is served only while nothing in the database has changed since it was drawn:
+A cached page is served only while none of the tables it was drawn from has changed:
 
 - Every write to the database, from any process (web, Celery worker, beat, a management
-  command), sets a new *data version* in the shared cache. A wrapper on every database
-  connection sees each INSERT, UPDATE or DELETE, so bulk updates, bulk inserts and raw SQL
-  count as well as `save()`. It sets the version right after the statement and again when
-  the transaction commits: the first keeps a request's own writes visible to it at once (and
-  tests, which never commit), the second stops a page drawn from the data as it was before
-  the commit from being kept under the version set before the commit.
-- A page is kept together with the version it was drawn under and used only while that is
-  still the version (one round trip to the cache reads both).
+  command), takes the next number of a counter shared in the cache and stamps the tables it
+  writes with it. A wrapper on every database connection sees each INSERT, UPDATE or DELETE,
+  so bulk updates, bulk inserts and raw SQL count as well as `save()`; a write whose table
+  cannot be read from the SQL stamps EVERYTHING, which every page depends on. Tables are
+  stamped right after the statement and again when its transaction commits: the first keeps
+  a request's own writes visible to it at once (and tests, which never commit), the second
+  covers pages drawn from the data as it was just before the commit.
+- A request for a cached page reads the counter before it reads any data (first thing in
+  `PageCacheMiddleware`, together with the page kept for it), then notes every table it
+  reads while the person is signed in and the page drawn. The page is kept with the stamps
+  of those tables, unless one of them is newer than the counter read at the start: then the
+  data may have changed while the page was drawn, and it is not kept.
+- A later request gets the kept page if the stamps of its tables are unchanged: two round
+  trips to the cache in all.
 - The key holds the person (or "anonymous"), their CSRF secret (so the forms in a page
   carry tokens that are theirs: nothing is shared between visitors), the language, the
-  time zone, the address with its query string and the current minute: text that changes
-  with the clock ("today", "starts in 10 minutes", a join button) is at most a minute old,
-  and entries expire soon after.
+  address with its query string and the current minute: text that changes with the clock
+  ("today", "starts in 10 minutes", a join button) is at most a minute old, and entries
+  expire soon after. (A person's time zone is theirs: a change to it is a write.)
 - Never cached: anything but GET, htmx requests, a visitor without a CSRF cookie yet (their
   page sets one), answers other than 200, answers that set cookies, and pages drawn while
   there were messages ("Saved.") to show.
 
 Only with a cache shared by every process (Redis): with the local-memory cache of the demo,
 a worker's writes could not reach the web process's cache. `settings.PAGE_CACHE` turns it on.
-The authorization checks of a view (its decorators) run for every request; a hit skips only
-the drawing of the page, and only for the person it was drawn for.
+The authorization checks of a view (its decorators) run for every request; a page kept is
+served only to the person it was drawn for, after those checks.
 """
 
 from __future__ import annotations
@@ -32,56 +38,101 @@ import functools
 import hashlib
 import logging
 import re
-import secrets
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
+from django.db import connection as default_connection
 from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.translation import get_language
 
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "pagecache:version"
 ENTRY_SECONDS = 120
-# A statement starting with WITH may write too: counted, to be safe.
-_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|TRUNCATE|MERGE|WITH)\b", re.IGNORECASE)
-# Sessions are saved as people browse and change nothing any page shows.
-_IGNORED = re.compile(r'\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?django_session"?', re.I)
+COUNTER_KEY = "pagecache:counter"
+EVERYTHING = "*"
+"""The table every page depends on: a write to it (SQL we cannot read) changes them all."""
+
+_NAME = r'"?([A-Za-z_][A-Za-z0-9_]*)"?'
+# A statement starting with WITH may write too: it counts as a write to everything.
+_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE|TRUNCATE|MERGE|WITH)\b", re.I)
+_WRITE_TABLE = re.compile(r"\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+" + _NAME, re.I)
+_READ_TABLES = re.compile(r"\b(?:FROM|JOIN)\s+" + _NAME, re.I)
+# Sessions are saved as people browse, and no page shows them; nor when someone last signed in.
+_IGNORED = frozenset({"django_session"})
+_SIGNED_IN = re.compile(
+    r'\s*UPDATE\s+"?accounts_user"?\s+SET\s+"?last_login"?\s*=\s*%s\s+WHERE\b', re.I
+)
 
 
 def enabled() -> bool:
     return getattr(settings, "PAGE_CACHE", False)
 
 
-# --- the data version -------------------------------------------------------------------
+def _stamp_key(table: str) -> str:
+    return f"pagecache:table:{table}"
 
 
-def new_version() -> None:
-    """Make every cached page out of date."""
+# --- writes: new stamps ------------------------------------------------------------------
+
+
+def stamp(tables) -> None:
+    """Make every cached page drawn from these tables out of date."""
     try:
-        cache.set(VERSION_KEY, secrets.token_hex(8), None)
+        try:
+            number = cache.incr(COUNTER_KEY)
+        except ValueError:
+            cache.add(COUNTER_KEY, 0, None)
+            number = cache.incr(COUNTER_KEY)
+        cache.set_many({_stamp_key(table): number for table in tables}, None)
     except Exception:  # noqa: BLE001 - a cache outage must never fail a write
-        logger.warning("pagecache.version_not_set", exc_info=True)
+        logger.warning("pagecache.stamp_failed", exc_info=True)
 
 
-def _is_write(sql: str) -> bool:
-    return bool(_WRITE.match(sql)) and not _IGNORED.match(sql)
+def written_tables(sql: str) -> set[str]:
+    """The tables a statement writes (none for a read; EVERYTHING when unclear)."""
+    if not _WRITE.match(sql) or _SIGNED_IN.match(sql):
+        return set()
+    found = _WRITE_TABLE.match(sql)
+    if found is None:
+        return {EVERYTHING}
+    return {found.group(1)} - _IGNORED
+
+
+class _AtCommit:
+    """The tables a connection's open transaction wrote, stamped again when it commits."""
+
+    def __init__(self) -> None:
+        self.tables: set[str] = set()
+
+    def __call__(self) -> None:
+        tables, self.tables = self.tables, set()
+        if tables:
+            stamp(tables)
 
 
 def _track_writes(execute, sql, params, many, context):
     result = execute(sql, params, many, context)
-    if enabled() and isinstance(sql, str) and _is_write(sql):
-        connection = context["connection"]
-        new_version()
-        if connection.in_atomic_block and not any(
-            func is new_version for _savepoints, func, _robust in connection.run_on_commit
-        ):
-            transaction.on_commit(new_version, using=connection.alias)
+    if enabled() and isinstance(sql, str):
+        tables = written_tables(sql)
+        if tables:
+            connection = context["connection"]
+            stamp(tables)
+            if connection.in_atomic_block:
+                _at_commit(connection, tables)
     return result
+
+
+def _at_commit(connection, tables: set[str]) -> None:
+    at_commit = connection.__dict__.setdefault("_pagecache_at_commit", _AtCommit())
+    at_commit.tables |= tables
+    # Once per transaction (a rolled back savepoint takes its callbacks with it).
+    if not any(func is at_commit for _savepoints, func, _robust in connection.run_on_commit):
+        transaction.on_commit(at_commit, using=connection.alias)
 
 
 def _on_connection(sender, connection, **kwargs) -> None:
@@ -94,33 +145,96 @@ def install() -> None:
     connection_created.connect(_on_connection, dispatch_uid="pagecache.track_writes")
 
 
-# --- the decorator -----------------------------------------------------------------------
+def _stamps(tables) -> dict[str, int]:
+    keys = [_stamp_key(table) for table in sorted(tables)]
+    found = cache.get_many(keys)
+    return {key.removeprefix("pagecache:table:"): int(found.get(key, 0)) for key in keys}
 
 
-def _key(request) -> str:
-    user = request.user
-    who = str(user.pk) if user.is_authenticated else "anonymous"
+# --- a request for a cached page ---------------------------------------------------------
+
+
+class PageCacheMiddleware:
+    """For a GET of a cached page: read the counter and the kept page before any data, then
+    note the tables the request reads. Goes after CSRF and locale, before authentication."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not enabled() or request.method != "GET" or not _for_cached_view(request):
+            return self.get_response(request)
+        who = str(request.session.get("_auth_user_id", "anonymous"))
+        key = _key(request, who)
+        try:
+            found = cache.get_many([COUNTER_KEY, key]) if key else {}
+        except Exception:  # noqa: BLE001 - without the cache, draw the page
+            logger.warning("pagecache.unavailable", exc_info=True)
+            return self.get_response(request)
+        request.pagecache = state = {
+            "who": who,
+            "key": key,
+            "start": int(found.get(COUNTER_KEY, 0)),
+            "entry": found.get(key),
+            "reads": set(),
+        }
+
+        def note(execute, sql, params, many, context):
+            if isinstance(sql, str):
+                state["reads"].update(_READ_TABLES.findall(sql))
+            return execute(sql, params, many, context)
+
+        with default_connection.execute_wrapper(note):
+            return self.get_response(request)
+
+
+def _for_cached_view(request) -> bool:
+    try:
+        return getattr(resolve(request.path_info).func, "pagecache", False)
+    except Resolver404:
+        return False
+
+
+def _key(request, who: str) -> str | None:
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret or request.headers.get("HX-Request"):
+        return None
     minute = int(timezone.now().timestamp() // 60)
-    raw = "|".join(
-        [
-            who,
-            request.META["CSRF_COOKIE"],
-            get_language() or "",
-            timezone.get_current_timezone_name(),
-            request.get_full_path(),
-            str(minute),
-        ]
-    )
+    raw = "|".join([who, secret, get_language() or "", request.get_full_path(), str(minute)])
     return "pagecache:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _cacheable_request(request) -> bool:
-    return (
-        request.method == "GET"
-        and request.META.get("CSRF_COOKIE")
-        and not request.headers.get("HX-Request")
-        and not len(messages.get_messages(request))
-    )
+def cached_page(view):
+    """Serve the page kept for this person while the tables it was drawn from are unchanged
+    (see the module's description); needs PageCacheMiddleware."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        state = getattr(request, "pagecache", None)
+        if (
+            state is None
+            or state["key"] is None
+            or str(request.user.pk if request.user.is_authenticated else "anonymous")
+            != state["who"]
+            or len(messages.get_messages(request))
+        ):
+            return view(request, *args, **kwargs)
+        entry = state["entry"]
+        try:
+            if entry is not None and _stamps(entry["stamps"]) == entry["stamps"]:
+                return _from_entry(entry)
+        except Exception:  # noqa: BLE001 - without the cache, draw the page
+            logger.warning("pagecache.unavailable", exc_info=True)
+            return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
+        if _storable(request, response):
+            _store(state, response)
+        return response
+
+    wrapper.pagecache = True
+    return wrapper
 
 
 def _storable(request, response) -> bool:
@@ -132,41 +246,14 @@ def _storable(request, response) -> bool:
     )
 
 
-def cached_page(view):
-    """Serve the page from the cache while the data it was drawn from is unchanged."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not enabled() or not _cacheable_request(request):
-            return view(request, *args, **kwargs)
-        key = _key(request)
-        try:
-            found = cache.get_many([VERSION_KEY, key])
-            version = found.get(VERSION_KEY)
-            if version is None:
-                cache.add(VERSION_KEY, secrets.token_hex(8), None)
-                version = cache.get(VERSION_KEY)
-        except Exception:  # noqa: BLE001 - without the cache, draw the page
-            logger.warning("pagecache.unavailable", exc_info=True)
-            return view(request, *args, **kwargs)
-        entry = found.get(key)
-        if entry is not None and entry["version"] == version:
-            return _from_entry(entry)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
-        if version is not None and _storable(request, response):
-            _store(key, version, response)
-        return response
-
-    return wrapper
-
-
-def _store(key: str, version: str, response) -> None:
-    body = response.content
+def _store(state: dict, response) -> None:
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     try:
-        cache.set(key, {"version": version, "body": body, "headers": headers}, ENTRY_SECONDS)
+        stamps = _stamps(state["reads"] | {EVERYTHING})
+        if max(stamps.values()) > state["start"]:
+            return  # written since this request began: the page may mix old and new
+        entry = {"stamps": stamps, "body": response.content, "headers": headers}
+        cache.set(state["key"], entry, ENTRY_SECONDS)
     except Exception:  # noqa: BLE001 - the page was drawn; keeping it is only a saving
         logger.warning("pagecache.not_stored", exc_info=True)
 
