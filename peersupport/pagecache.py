@@ -189,8 +189,15 @@ class PageCacheMiddleware:
 
 
 def _for_cached_view(request) -> bool:
+    # A request with its own URLconf is left alone (none here sets one).
+    return not hasattr(request, "urlconf") and _cached_view_at(request.path_info)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_view_at(path: str) -> bool:
+    """Whether the view at this address is cached (kept per address: resolving takes time)."""
     try:
-        return getattr(resolve(request.path_info).func, "pagecache", False)
+        return getattr(resolve(path).func, "pagecache", False)
     except Resolver404:
         return False
 
