@@ -40,7 +40,9 @@ import logging
 import re
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
+from django.contrib.messages.storage.cookie import CookieStorage
+from django.contrib.messages.storage.session import SessionStorage
 from django.core.cache import cache
 from django.db import connection as default_connection
 from django.db import transaction
@@ -154,9 +156,23 @@ def _stamps(tables) -> dict[str, int]:
 # --- a request for a cached page ---------------------------------------------------------
 
 
+def cached_page(view):
+    """Mark a view whose pages PageCacheMiddleware may keep and serve (see the module)."""
+    view.pagecache = True
+    return view
+
+
 class PageCacheMiddleware:
-    """For a GET of a cached page: read the counter and the kept page before any data, then
-    note the tables the request reads. Goes after CSRF and locale, before authentication."""
+    """Serve a kept page, or draw it and keep it, for a GET of a view marked `cached_page`.
+
+    Goes after the session, locale and CSRF middleware and before authentication: a kept
+    page is served without signing the person in again, loading their roles or running the
+    view. That is safe because the page is kept for one signed-in person (the user id and the
+    whole of the session are in its key: only the holder of that session gets it), and
+    everything those checks read (the user, their roles, memberships, two-step sign-in) is
+    among the tables whose stamps must be unchanged. The response kept is the one the
+    middleware after this one produced, headers included.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -164,28 +180,30 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not enabled() or request.method != "GET" or not _for_cached_view(request):
             return self.get_response(request)
-        who = str(request.session.get("_auth_user_id", "anonymous"))
-        key = _key(request, who)
+        key = _key(request)
+        if key is None:
+            return self.get_response(request)
         try:
-            found = cache.get_many([COUNTER_KEY, key]) if key else {}
+            found = cache.get_many([COUNTER_KEY, key])
+            entry = found.get(key)
+            if entry is not None and _stamps(entry["stamps"]) == entry["stamps"]:
+                return _from_entry(entry)
         except Exception:  # noqa: BLE001 - without the cache, draw the page
             logger.warning("pagecache.unavailable", exc_info=True)
             return self.get_response(request)
-        request.pagecache = state = {
-            "who": who,
-            "key": key,
-            "start": int(found.get(COUNTER_KEY, 0)),
-            "entry": found.get(key),
-            "reads": set(),
-        }
+        start = int(found.get(COUNTER_KEY, 0))
+        reads: set[str] = set()
 
         def note(execute, sql, params, many, context):
             if isinstance(sql, str):
-                state["reads"].update(_READ_TABLES.findall(sql))
+                reads.update(_READ_TABLES.findall(sql))
             return execute(sql, params, many, context)
 
         with default_connection.execute_wrapper(note):
-            return self.get_response(request)
+            response = self.get_response(request)
+        if _storable(request, response):
+            _store(key, start, reads, response)
+        return response
 
 
 def _for_cached_view(request) -> bool:
@@ -202,65 +220,56 @@ def _cached_view_at(path: str) -> bool:
         return False
 
 
-def _key(request, who: str) -> str | None:
+def _who(request) -> str:
+    return str(request.session.get(SESSION_KEY, "anonymous"))
+
+
+def _key(request) -> str | None:
+    """The page's key, or None when it must be drawn: no CSRF cookie yet (the page sets
+    one), an htmx request, or messages waiting to be shown."""
     secret = request.META.get("CSRF_COOKIE")
-    if not secret or request.headers.get("HX-Request"):
+    session = request.session
+    if (
+        not secret
+        or request.headers.get("HX-Request")
+        or SessionStorage.session_key in session
+        or CookieStorage.cookie_name in request.COOKIES
+    ):
         return None
     minute = int(timezone.now().timestamp() // 60)
-    raw = "|".join([who, secret, get_language() or "", request.get_full_path(), str(minute)])
+    raw = repr(
+        (
+            _who(request),
+            sorted((k, repr(v)) for k, v in session.items()),
+            secret,
+            get_language(),
+            request.get_full_path(),
+            minute,
+        )
+    )
     return "pagecache:page:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def cached_page(view):
-    """Serve the page kept for this person while the tables it was drawn from are unchanged
-    (see the module's description); needs PageCacheMiddleware."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        state = getattr(request, "pagecache", None)
-        if (
-            state is None
-            or state["key"] is None
-            or str(request.user.pk if request.user.is_authenticated else "anonymous")
-            != state["who"]
-            or len(messages.get_messages(request))
-        ):
-            return view(request, *args, **kwargs)
-        entry = state["entry"]
-        try:
-            if entry is not None and _stamps(entry["stamps"]) == entry["stamps"]:
-                return _from_entry(entry)
-        except Exception:  # noqa: BLE001 - without the cache, draw the page
-            logger.warning("pagecache.unavailable", exc_info=True)
-            return view(request, *args, **kwargs)
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()
-        if _storable(request, response):
-            _store(state, response)
-        return response
-
-    wrapper.pagecache = True
-    return wrapper
-
-
 def _storable(request, response) -> bool:
+    user = getattr(request, "user", None)
+    signed_in_as = str(user.pk) if user is not None and user.is_authenticated else "anonymous"
     return (
         response.status_code == 200
         and not response.streaming
         and not response.cookies
-        and not len(messages.get_messages(request))
+        and signed_in_as == _who(request)
+        and not request.session.modified
     )
 
 
-def _store(state: dict, response) -> None:
+def _store(key: str, start: int, reads: set[str], response) -> None:
     headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
     try:
-        stamps = _stamps(state["reads"] | {EVERYTHING})
-        if max(stamps.values()) > state["start"]:
+        stamps = _stamps(reads | {EVERYTHING})
+        if max(stamps.values()) > start:
             return  # written since this request began: the page may mix old and new
         entry = {"stamps": stamps, "body": response.content, "headers": headers}
-        cache.set(state["key"], entry, ENTRY_SECONDS)
+        cache.set(key, entry, ENTRY_SECONDS)
     except Exception:  # noqa: BLE001 - the page was drawn; keeping it is only a saving
         logger.warning("pagecache.not_stored", exc_info=True)
 
