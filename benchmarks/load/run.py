@@ -4,9 +4,11 @@
 
 1. Seeds the benchmark's own PostgreSQL database `ps_load` if it is not there yet
    (benchmarks/load/seed.py: 50,000 members, 3,000 groups, 100,000 sessions, ...).
-2. Starts the production stack on 127.0.0.1:<port> with `scripts/prod.sh start`
-   (gunicorn, a Celery worker and Celery beat, DJANGO_ENV=production), against ps_load and
-   Redis databases 12 and 13, with its pid files and logs in var/load-bench/.
+2. Empties its cache database and starts the production stack on 127.0.0.1:<port> with
+   `scripts/prod.sh start` (gunicorn with sync workers as behind a buffering proxy, a Celery
+   worker and Celery beat, DJANGO_ENV=production), against ps_load and Redis databases 12
+   and 13, with its pid files and logs in var/load-bench/; then waits until the worker has
+   caught up with the reminders that fell due since the last run.
 3. Signs people in through the real sign-in form (CSRF token, password; coordinators also
    complete two-step sign-in with a TOTP code), and keeps their session cookies.
 4. For each page, runs locust headless in one process (`--headless -u 50 -r 50`, no pause
@@ -20,7 +22,10 @@
 6. Stops the stack (also on failure or Ctrl+C).
 
 The load generator runs on the same machine as the server and shares its cores; the CPU
-time locust used is printed for each page, so the figures can be read honestly.
+time locust used is printed for each page, so the figures can be read honestly. The same
+person asks for the same page again and again, so the pages come from the page cache
+(peersupport/pagecache.py) after the first request: what is measured is the cost of a
+signed-in request for a page whose data has not changed, which is most requests.
 """
 
 from __future__ import annotations
@@ -73,7 +78,18 @@ def stack_env(port: int) -> dict[str, str]:
     env["PORT"] = str(port)
     env["SKIP_INSTALL"] = env.get("SKIP_INSTALL", "1")
     env["LOG_LEVEL"] = env.get("LOG_LEVEL", "INFO")
+    # Sync workers, as behind a buffering proxy (README, "Production"): they queue requests
+    # fairly, where threads let some wait behind a busy worker (see gunicorn.conf.py).
+    env["WEB_THREADS"] = env.get("WEB_THREADS", "1")
     return env
+
+
+def fresh_cache() -> None:
+    """Empty the benchmark's own cache database: no pages kept and no sign-in limits left
+    from an earlier run (25 sign-ins a run would soon reach the limit of 30 a minute)."""
+    import redis
+
+    redis.Redis.from_url(common.REDIS_URL).flushdb()
 
 
 def prod(action: str, port: int) -> None:
@@ -119,6 +135,38 @@ def server_cpu_seconds() -> float:
         elif parent == master or f" {database} " in cmdline:
             total += _proc_cpu_seconds(entry.name)
     return total
+
+
+def worker_cpu_seconds() -> float:
+    """CPU time so far of the stack's Celery worker (its main process and pool children)."""
+    try:
+        main = (common.VAR_DIR / "prod" / "worker.pid").read_text().strip()
+    except FileNotFoundError:
+        return 0.0
+    total = _proc_cpu_seconds(main, with_children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+            except (OSError, IndexError):
+                continue
+            if parent == main:
+                total += _proc_cpu_seconds(entry.name)
+    return total
+
+
+def wait_for_worker(most: float = 180.0, window: float = 3.0, busy: float = 0.1) -> float:
+    """Wait until the Celery worker has caught up with what it found to do when the stack
+    started (reminders that fell due since the last run): its CPU under `busy` cores for
+    `window` seconds. A burst of catching up would otherwise take the cores from the first
+    pages measured. Returns the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < most:
+        before = worker_cpu_seconds()
+        time.sleep(window)
+        if (worker_cpu_seconds() - before) / window < busy:
+            break
+    return time.monotonic() - start
 
 
 # --- signing in -----------------------------------------------------------------------------
@@ -348,8 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_stack:
         prod("stop", args.port)  # a stack left over from an interrupted run of this benchmark
     try:
+        fresh_cache()
         if not args.no_stack:
             prod("start", args.port)
+        print(f"The Celery worker caught up in {wait_for_worker():.0f} s.", flush=True)
         all_targets = build_targets(base, args.members, args.coordinators)
         wanted = [p for p in args.pages.split(",") if p] or list(all_targets)
         unknown = set(wanted) - set(all_targets)
