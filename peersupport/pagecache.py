@@ -27,7 +27,10 @@ A cached page is served only while none of the tables it was drawn from has chan
   there were messages ("Saved.") to show.
 
 Only with a cache shared by every process (Redis): with the local-memory cache of the demo,
-a worker's writes could not reach the web process's cache. `settings.PAGE_CACHE` turns it on.
+a worker's writes could not reach the web process's cache. Stamps are kept without an expiry,
+so Redis must not evict such keys under memory pressure: its default (no limit) and the
+volatile-* policies never do; an allkeys-* policy could serve a page as if a table written
+since had not been. `settings.PAGE_CACHE` turns it on.
 The authorization checks of a view (its decorators) run for every request; a page kept is
 served only to the person it was drawn for, after those checks.
 """
