@@ -246,6 +246,7 @@ def _key(request) -> str | None:
             sorted((k, repr(v)) for k, v in session.items()),
             secret,
             get_language(),
+            request.get_host(),
             request.get_full_path(),
             minute,
         )
