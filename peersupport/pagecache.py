@@ -239,10 +239,14 @@ def _key(request) -> str | None:
         or CookieStorage.cookie_name in request.COOKIES
     ):
         return None
-    minute = int(timezone.now().timestamp() // 60)
+    who = _who(request)
+    # Each person's minute starts at their own second, so that pages are not all drawn
+    # again at once when the minute turns.
+    offset = int(hashlib.blake2b(who.encode(), digest_size=1).digest()[0]) % 60
+    minute = int((timezone.now().timestamp() + offset) // 60)
     raw = repr(
         (
-            _who(request),
+            who,
             sorted((k, repr(v)) for k, v in session.items()),
             secret,
             get_language(),
