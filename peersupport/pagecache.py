@@ -151,9 +151,9 @@ def install() -> None:
 
 
 def _stamps(tables) -> dict[str, int]:
-    keys = [_stamp_key(table) for table in sorted(tables)]
-    found = cache.get_many(keys)
-    return {key.removeprefix("pagecache:table:"): int(found.get(key, 0)) for key in keys}
+    """Each table's stamp (0 for a table never written while the cache has been up)."""
+    found = cache.get_many([_stamp_key(table) for table in tables])
+    return {table: int(found.get(_stamp_key(table), 0)) for table in tables}
 
 
 # --- a request for a cached page ---------------------------------------------------------

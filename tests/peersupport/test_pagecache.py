@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 
@@ -290,7 +291,7 @@ def test_a_write_from_another_process_makes_the_cached_page_out_of_date(
         f"Group.objects.filter(pk={group.pk}).update(name='Renamed elsewhere')\n"
     )
     env = {
-        **__import__("os").environ,
+        **os.environ,
         "DATABASE_URL": database_url(),
         "DJANGO_SETTINGS_MODULE": "peersupport.settings",
         "PAGE_CACHE": "true",
