@@ -1,10 +1,6 @@
-"""
-WSGI config for peersupport project.
+"""WSGI entry point: the application, with its views and templates loaded before any request.
 
-It exposes the WSGI callable as a module-level variable named ``application``.
-
-For more information on this file, see
-https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
+See https://docs.djangoproject.com/en/5.2/howto/deployment/wsgi/
 """
 
 import os
@@ -14,3 +10,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "peersupport.settings")
 
 application = get_wsgi_application()
+
+from peersupport.warmup import warm_up  # noqa: E402 - needs the apps loaded above
+
+warm_up()

@@ -116,6 +116,11 @@ export STATIC_ROOT="${STATIC_ROOT:-$ROOT/staticfiles}"
 export GUNICORN_BIND="127.0.0.1:$PORT"
 
 PY="$ROOT/.venv/bin/python"
+# Byte-compile the dependencies and the project once here (quick when nothing changed), so a
+# new web worker never compiles modules from source, even where PYTHONDONTWRITEBYTECODE is set.
+$PY -m compileall -q -j 0 "$($PY -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+  accounts groups matching notifications peersupport programmes referrals >/dev/null ||
+  echo "Some modules could not be byte-compiled; they will be compiled as they are imported." >&2
 # Migrations, then static files (collected again only when they changed).
 $PY scripts/prod/deploy.py --collectstatic >"$LOG_DIR/deploy.log" 2>&1 || {
   cat "$LOG_DIR/deploy.log" >&2

@@ -39,10 +39,14 @@ graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
 # Recycle workers now and then so a slow leak cannot grow for ever; not too often, since a new
 # worker starts with cold connections (every 20 s at 100 requests a second with 2000 cost
-# the load benchmark's pages a sixth of their throughput).
+# the load benchmark's pages a sixth of their throughput). Workers share requests evenly, so
+# a small jitter replaced them all within a second or two and left the site short of workers
+# (the load benchmark saw p95 jump to 190 ms): spread the replacements widely.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10000)
-max_requests_jitter = max_requests // 10
-# Load Django once in the master and fork the workers from it: faster start, less memory.
+max_requests_jitter = max_requests // 2
+# Load Django once in the master and fork the workers from it: faster start, less memory,
+# and (with peersupport/warmup.py, run by the WSGI module) every view imported and template
+# compiled before the fork, so a new worker answers at full speed at once.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in {"1", "true", "yes", "on"}
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # The heartbeat file must live in memory, not on a container's overlay file system.
