@@ -92,7 +92,10 @@ def stamp(tables) -> None:
             number = cache.incr(COUNTER_KEY)
         except ValueError:
             cache.add(COUNTER_KEY, 0, None)
-            number = cache.incr(COUNTER_KEY)
+            try:
+                number = cache.incr(COUNTER_KEY)
+            except ValueError:
+                return  # the cache keeps nothing: it cannot be reached (it logs that itself)
         cache.set_many({_stamp_key(table): number for table in tables}, None)
     except Exception:  # noqa: BLE001 - a cache outage must never fail a write
         logger.warning("pagecache.stamp_failed", exc_info=True)
