@@ -22,3 +22,11 @@ def notice_send(self, notice_id: int) -> None:
         send(notice_id=notice_id)
     except Exception as exc:  # a mail server hiccup: try again later
         raise self.retry(exc=exc) from exc
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def notices_requeue() -> None:
+    """Beat, every ten minutes: queue again notices the broker could not take."""
+    from .services.notices import notices_requeue as requeue
+
+    requeue()

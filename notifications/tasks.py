@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import transaction
+
+from peersupport.enqueue import after_commit
 
 from . import services
 
@@ -16,8 +17,10 @@ def notifications_dispatch() -> None:
 
 
 def enqueue_batches(batches: list[list[int]]) -> None:
+    # A batch the broker does not take stays claimed; dispatch hands it out again after the
+    # claim's lease (services.requeue_stale_claims).
     for batch in batches:
-        transaction.on_commit(lambda batch=batch: delivery_send_batch.delay(batch))
+        after_commit(delivery_send_batch, batch)
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

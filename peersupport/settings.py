@@ -332,6 +332,12 @@ CELERY_BEAT_SCHEDULE["groups-waiting-list-offers-expire"] = {
 }
 GROUPS_POSTS_PER_MINUTE = env_int("GROUPS_POSTS_PER_MINUTE", 5)
 
+# --- matching ---
+CELERY_BEAT_SCHEDULE["matching-notices-requeue"] = {
+    "task": "matching.tasks.notices_requeue",
+    "schedule": crontab(minute="*/10"),
+}
+
 # --- notifications ---
 NOTIFICATIONS_SMS_BACKEND = env("SMS_BACKEND", "notifications.sms.FileSmsBackend")
 SMS_FILE_PATH = env("SMS_FILE_PATH", str(VAR_DIR / "sms"))

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import roles_for
+from peersupport.enqueue import after_commit
 from programmes.models import Enrolment, Organisation, Programme
 
 from .models import (
@@ -164,7 +165,7 @@ def clinician_invitation_create(
         created_by=coordinator,
         expires_at=timezone.now() + timedelta(days=ClinicianInvitation.VALID_DAYS),
     )
-    transaction.on_commit(lambda: send_task.delay(invitation.pk))
+    after_commit(send_task, invitation.pk)  # if the broker is away, housekeeping sends it
     return invitation
 
 
@@ -190,6 +191,26 @@ def clinician_invitation_send(*, invitation_id: int) -> bool:
         raise
     logger.info("clinician_invitation.sent", extra={"invitation_id": invitation_id})
     return True
+
+
+def clinician_invitations_requeue(*, now=None) -> int:
+    """Queue again invitations not sent a while after they were made (the broker could not
+    take them, or their retries ran out), for a day; claiming keeps each to one e-mail."""
+    from .tasks import clinician_invitation_send as send_task
+
+    now = now or timezone.now()
+    waiting = ClinicianInvitation.objects.filter(
+        sent_at__isnull=True,
+        revoked_at__isnull=True,
+        accepted_at__isnull=True,
+        expires_at__gt=now,
+        created_at__lt=now - timedelta(minutes=10),
+        created_at__gte=now - timedelta(days=1),
+    ).order_by("pk")
+    ids = list(waiting.values_list("pk", flat=True)[:1000])
+    for invitation_id in ids:
+        after_commit(send_task, invitation_id)
+    return len(ids)
 
 
 def invitation_url_path(invitation: ClinicianInvitation) -> str:

@@ -18,5 +18,9 @@ def clinician_invitation_send(self, invitation_id: int) -> bool:
 
 @shared_task(acks_late=True)
 def referrals_housekeeping() -> dict:
-    """Beat: expire unused invitations after 30 days (reminders go through notifications)."""
-    return {"expired": services.referrals_expire()}
+    """Beat: expire unused invitations after 30 days (reminders go through notifications),
+    and queue again clinician invitations the broker could not take."""
+    return {
+        "expired": services.referrals_expire(),
+        "invitations_requeued": services.clinician_invitations_requeue(),
+    }

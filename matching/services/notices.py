@@ -8,12 +8,13 @@ unsubscribe link, text message, the bell on the website), so there is one way to
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from peersupport.enqueue import after_commit
 from programmes.models import Programme
 
 from ..models import Notice
@@ -36,8 +37,32 @@ def notice_queue(
         return None
     from ..tasks import notice_send
 
-    transaction.on_commit(lambda: notice_send.delay(notice.pk))
+    after_commit(notice_send, notice.pk)  # if the broker is away, notices_requeue sends it
     return notice
+
+
+REQUEUE_AFTER = timedelta(minutes=5)
+REQUEUE_WITHIN = timedelta(days=2)
+REQUEUE_AT_MOST = 1000
+
+
+def notices_requeue(*, now=None) -> int:
+    """Queue again the notices still waiting a while after they were made: the broker could
+    not take them, or their retries ran out. Tried for two days; claiming keeps it to once."""
+    from ..tasks import notice_send
+
+    now = now or timezone.now()
+    waiting = Notice.objects.filter(
+        status=Notice.Status.PENDING,
+        created_at__lt=now - REQUEUE_AFTER,
+        created_at__gte=now - REQUEUE_WITHIN,
+    ).order_by("pk")
+    ids = list(waiting.values_list("pk", flat=True)[:REQUEUE_AT_MOST])
+    for notice_id in ids:
+        after_commit(notice_send, notice_id)
+    if ids:
+        logger.info("matching.notices_requeued", extra={"count": len(ids)})
+    return len(ids)
 
 
 def notice_send(*, notice_id: int) -> None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from peersupport.enqueue import after_commit
 from programmes.models import Enrolment, Programme
 
 from .. import solver
@@ -80,9 +81,22 @@ def match_run_start(*, coordinator: User, programme: Programme) -> MatchRun:
         ) from exc
     from ..tasks import match_run_execute
 
-    transaction.on_commit(lambda: match_run_execute.delay(run.pk))
+    after_commit(match_run_execute, run.pk, on_failure=lambda: _not_started(run.pk))
     logger.info("matching.run_queued", extra={"run_id": run.pk, "programme_id": programme.pk})
     return run
+
+
+def _not_started(run_id: int) -> None:
+    MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.QUEUED).update(
+        status=MatchRun.Status.FAILED,
+        error=str(
+            _(
+                "The run could not be handed to the background worker (it could not be "
+                "reached). Nothing was changed. Please start the run again in a few minutes."
+            )
+        ),
+        finished_at=timezone.now(),
+    )
 
 
 def _progress(run_id: int, percent: int) -> None:

@@ -123,7 +123,7 @@ def test_housekeeping_task_expires_invitations_after_thirty_days(eager_celery):
     old = ReferralFactory()
     Referral.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
     fresh = ReferralFactory()
-    assert referrals_housekeeping.delay().get() == {"expired": 1}
+    assert referrals_housekeeping.delay().get() == {"expired": 1, "invitations_requeued": 0}
     old.refresh_from_db()
     fresh.refresh_from_db()
     assert old.status == Referral.Status.EXPIRED and old.closed_at is not None
