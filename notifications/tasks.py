@@ -17,8 +17,8 @@ def notifications_dispatch() -> None:
 
 
 def enqueue_batches(batches: list[list[int]]) -> None:
-    # A batch the broker does not take stays claimed; dispatch hands it out again after the
-    # claim's lease (services.requeue_stale_claims).
+    # Rows of a batch the broker does not take stay due; dispatch hands them out again once
+    # their enqueued_at is older than services.REQUEUE_AFTER.
     for batch in batches:
         after_commit(delivery_send_batch, batch)
 
