@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_init
+
+
+@worker_init.connect
+def load_matching_solver(**kwargs) -> None:
+    """Compile (or load) the engine's re-solver before the pool forks, not in the first run."""
+    from .engine import augment
+
+    augment.load()
 
 
 @shared_task(bind=True, acks_late=True, max_retries=0)
