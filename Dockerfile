@@ -32,12 +32,16 @@ RUN DJANGO_ENV=production SECRET_KEY=build-time-only-collectstatic-key-not-used-
     python scripts/prod/deploy.py --no-migrate --collectstatic \
     && rm -rf /tmp/build-var \
     && mkdir -p /app/var/beat \
+    && NUMBA_CACHE_DIR=/app/var/numba python -c "from matching.engine import augment; augment.load()" \
     && chown -R app:app /app/var
 
 USER app
 
+# The matching engine's compiled re-solver (numba) was cached here at build time; the code
+# folder is read-only for the app user.
 ENV DJANGO_ENV=production \
     VAR_DIR=/app/var \
+    NUMBA_CACHE_DIR=/app/var/numba \
     PORT=8000 \
     LOG_JSON=true
 
