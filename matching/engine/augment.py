@@ -101,6 +101,19 @@ def _heap_pop(hd, hc, size):
 
 
 @njit(**_JIT)
+def _relax(dist, pred, touched, nt, hd, hc, size, inf, j, d, via):
+    """Offer column j at distance d, reached through row `via`; return (nt, size)."""
+    if d < dist[j]:
+        if dist[j] == inf:
+            touched[nt] = j
+            nt += 1
+        dist[j] = d
+        pred[j] = via
+        size = _heap_push(hd, hc, size, d, j)
+    return nt, size
+
+
+@njit(**_JIT)
 def _solve_warm(indptr, col, w, cap, assign0, v0):
     n = len(indptr) - 1
     m = len(cap)
@@ -161,14 +174,7 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
         dummy_row = r
         for e in range(indptr[r], indptr[r + 1]):
             j = col[e]
-            d = ur - (w[e] - v[j])
-            if d < dist[j]:
-                if dist[j] == inf:
-                    touched[nt] = j
-                    nt += 1
-                dist[j] = d
-                pred[j] = r
-                size = _heap_push(hd, hc, size, d, j)
+            nt, size = _relax(dist, pred, touched, nt, hd, hc, size, inf, j, ur - (w[e] - v[j]), r)
         term = -1
         D = best_dummy
         while size > 0:
@@ -196,13 +202,7 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
                     if lc == j or done[lc]:
                         continue
                     nd = d + uk - (w[e] - v[lc])
-                    if nd < dist[lc]:
-                        if dist[lc] == inf:
-                            touched[nt] = lc
-                            nt += 1
-                        dist[lc] = nd
-                        pred[lc] = k
-                        size = _heap_push(hd, hc, size, nd, lc)
+                    nt, size = _relax(dist, pred, touched, nt, hd, hc, size, inf, lc, nd, k)
         if term < 0:
             D = best_dummy
         # duals: finalized columns (all full) rise by D - dist
@@ -301,13 +301,8 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
                             tcol = x
                             trow = i
                     elif not done[y] and nd < dist[y]:
-                        if dist[y] == inf:
-                            touched[nt] = y
-                            nt += 1
-                        dist[y] = nd
-                        prow[y] = i
                         pcol[y] = x
-                        size = _heap_push(hd, hc, size, nd, y)
+                        nt, size = _relax(dist, prow, touched, nt, hd, hc, size, inf, y, nd, i)
             for q in range(nt):
                 x = touched[q]
                 if done[x] and dist[x] < best:
