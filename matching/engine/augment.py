@@ -114,6 +114,43 @@ def _relax(dist, pred, touched, nt, hd, hc, size, inf, j, d, via):
 
 
 @njit(**_JIT)
+def _settle(hd, hc, size, dist, done, bound):
+    """Pop the nearest column not yet settled and settle it; (d, j, size), j = -1 when none
+    is nearer than `bound` (stale heap entries are skipped)."""
+    while size > 0:
+        d, j, size = _heap_pop(hd, hc, size)
+        if done[j] or d > dist[j]:
+            continue
+        if d >= bound:
+            break
+        done[j] = True
+        return d, j, size
+    return np.int64(0), np.int64(-1), size
+
+
+@njit(**_JIT)
+def _move(slots, start, load, assign, rows, to, moves):
+    """Move rows[q] to column to[q] (-1: unmatched): all leave first, so none overflows."""
+    for q in range(moves):
+        k = rows[q]
+        if assign[k] >= 0:
+            _remove(slots, start, load, assign[k], k)
+    for q in range(moves):
+        k = rows[q]
+        assign[k] = to[q]
+        if to[q] >= 0:
+            _add(slots, start, load, to[q], k)
+
+
+@njit(**_JIT)
+def _forget(touched, nt, dist, done, inf):
+    """Clear the labels of one search (predecessors are always set before they are read)."""
+    for q in range(nt):
+        dist[touched[q]] = inf
+        done[touched[q]] = False
+
+
+@njit(**_JIT)
 def _solve_warm(indptr, col, w, cap, assign0, v0):
     n = len(indptr) - 1
     m = len(cap)
@@ -177,13 +214,10 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
             nt, size = _relax(dist, pred, touched, nt, hd, hc, size, inf, j, ur - (w[e] - v[j]), r)
         term = -1
         D = best_dummy
-        while size > 0:
-            d, j, size = _heap_pop(hd, hc, size)
-            if done[j] or d > dist[j]:
-                continue
-            if d >= best_dummy:
+        while True:
+            d, j, size = _settle(hd, hc, size, dist, done, best_dummy)
+            if j < 0:
                 break
-            done[j] = True
             if load[j] < cap[j]:
                 term = j
                 D = d
@@ -208,7 +242,7 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
         # duals: finalized columns (all full) rise by D - dist
         for q in range(nt):
             j = touched[q]
-            if done[j] and j != term and dist[j] < D:
+            if done[j] and dist[j] < D:
                 v[j] += D - dist[j]
         # augment
         if term >= 0:
@@ -228,21 +262,8 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
                 break
             t = prev
             k = pred[prev]
-        for q in range(moves):
-            k = mrow[q]
-            if assign[k] >= 0:
-                _remove(slots, start, load, assign[k], k)
-        for q in range(moves):
-            k = mrow[q]
-            t = mto[q]
-            assign[k] = t
-            if t >= 0:
-                _add(slots, start, load, t, k)
-        for q in range(nt):
-            j = touched[q]
-            dist[j] = inf
-            done[j] = False
-            pred[j] = -1
+        _move(slots, start, load, assign, mrow, mto, moves)
+        _forget(touched, nt, dist, done, inf)
     # 3. A supporter with a free place must not be paid (v = 0). Lower its v until a row can
     # join it (tight), shifting rows along a path, or until v reaches 0.
     cptr = np.zeros(m + 1, np.int64)
@@ -273,13 +294,10 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
             kind = 0
             tcol = j0
             trow = -1  # kind 0: v[tcol] falls to 0; kind 1: unmatched row trow joins tcol
-            while size > 0:
-                d, x, size = _heap_pop(hd, hc, size)
-                if done[x] or d > dist[x]:
-                    continue
-                if d >= best:
+            while True:
+                d, x, size = _settle(hd, hc, size, dist, done, best)
+                if x < 0:
                     break
-                done[x] = True
                 if x != j0 and d + v[x] < best:
                     best = d + v[x]
                     kind = 0
@@ -314,20 +332,12 @@ def _solve_warm(indptr, col, w, cap, assign0, v0):
                 mto[moves] = pcol[x]
                 moves += 1
                 x = pcol[x]
-            for q in range(moves):
-                _remove(slots, start, load, assign[mrow[q]], mrow[q])
-            for q in range(moves):
-                assign[mrow[q]] = mto[q]
-                _add(slots, start, load, mto[q], mrow[q])
             if kind == 1:
-                _add(slots, start, load, tcol, trow)
-                assign[trow] = tcol
-            for q in range(nt):
-                x = touched[q]
-                dist[x] = inf
-                done[x] = False
-                prow[x] = -1
-                pcol[x] = -1
+                mrow[moves] = trow
+                mto[moves] = tcol
+                moves += 1
+            _move(slots, start, load, assign, mrow, mto, moves)
+            _forget(touched, nt, dist, done, inf)
     return assign
 
 
