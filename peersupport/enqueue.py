@@ -28,3 +28,15 @@ def after_commit(task, *args: int, on_failure: Callable[[], object] | None = Non
                 on_failure()
 
     transaction.on_commit(send)
+
+
+REQUEUE_AT_MOST = 1000
+
+
+def requeue(task, waiting) -> int:
+    """Queue `task(id)` again for the rows of `waiting` (a queryset, oldest first, at most
+    REQUEUE_AT_MOST per sweep); the task claims its row, so a copy still queued does no harm."""
+    ids = list(waiting.order_by("pk").values_list("pk", flat=True)[:REQUEUE_AT_MOST])
+    for pk in ids:
+        after_commit(task, pk)
+    return len(ids)

@@ -47,9 +47,8 @@ def warm_up() -> int:
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
             resolver.reverse_dict  # noqa: B018 - imports every view and builds reverse()'s table
-    for alias in settings.CACHES:
-        # Django's Redis backend imports redis-py when it makes its client (no connection yet).
-        getattr(caches[alias], "_cache", None)
+    # Making the cache backends imports their client libraries (redis-py); nothing connects.
+    caches.all()
     engine = engines["django"]
     compiled = 0
     for name in template_names():

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.roles import roles_for
-from peersupport.enqueue import after_commit
+from peersupport.enqueue import after_commit, requeue
 from programmes.models import Enrolment, Organisation, Programme
 
 from .models import (
@@ -206,11 +206,8 @@ def clinician_invitations_requeue(*, now=None) -> int:
         expires_at__gt=now,
         created_at__lt=now - timedelta(minutes=10),
         created_at__gte=now - timedelta(days=1),
-    ).order_by("pk")
-    ids = list(waiting.values_list("pk", flat=True)[:1000])
-    for invitation_id in ids:
-        after_commit(send_task, invitation_id)
-    return len(ids)
+    )
+    return requeue(send_task, waiting)
 
 
 def invitation_url_path(invitation: ClinicianInvitation) -> str:

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import User
-from peersupport.enqueue import after_commit
+from peersupport.enqueue import after_commit, requeue
 from programmes.models import Programme
 
 from ..models import Notice
@@ -43,7 +43,6 @@ def notice_queue(
 
 REQUEUE_AFTER = timedelta(minutes=5)
 REQUEUE_WITHIN = timedelta(days=2)
-REQUEUE_AT_MOST = 1000
 
 
 def notices_requeue(*, now=None) -> int:
@@ -56,13 +55,11 @@ def notices_requeue(*, now=None) -> int:
         status=Notice.Status.PENDING,
         created_at__lt=now - REQUEUE_AFTER,
         created_at__gte=now - REQUEUE_WITHIN,
-    ).order_by("pk")
-    ids = list(waiting.values_list("pk", flat=True)[:REQUEUE_AT_MOST])
-    for notice_id in ids:
-        after_commit(notice_send, notice_id)
-    if ids:
-        logger.info("matching.notices_requeued", extra={"count": len(ids)})
-    return len(ids)
+    )
+    count = requeue(notice_send, waiting)
+    if count:
+        logger.info("matching.notices_requeued", extra={"count": count})
+    return count
 
 
 def notice_send(*, notice_id: int) -> None:

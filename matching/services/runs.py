@@ -89,11 +89,9 @@ def match_run_start(*, coordinator: User, programme: Programme) -> MatchRun:
 def _not_started(run_id: int) -> None:
     MatchRun.objects.filter(pk=run_id, status=MatchRun.Status.QUEUED).update(
         status=MatchRun.Status.FAILED,
-        error=str(
-            _(
-                "The run could not be handed to the background worker (it could not be "
-                "reached). Nothing was changed. Please start the run again in a few minutes."
-            )
+        error=_(
+            "The run could not be handed to the background worker (it could not be "
+            "reached). Nothing was changed. Please start the run again in a few minutes."
         ),
         finished_at=timezone.now(),
     )
