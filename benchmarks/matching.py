@@ -26,7 +26,7 @@ What is measured
   ``pricing``: the optimality certificate below, including its rescans (split between two
   processes like the build). ``seconds`` is wall time of ``match()`` end to end, the median
   of ``--repeat`` (3) fresh runs at the main size, each printed: on a shared virtual machine
-  the same run varies by +-15 %; ``peak_mib`` is the largest of the runs; ``cpu`` is
+  the same run varies by 15-30 %; ``peak_mib`` is the largest of the runs; ``cpu`` is
   the CPU time of the process and its scan workers, which is what to compare when the machine
   is shared -- the load average is printed before and after.
 * ``peak_mib``: the memory of a fresh process that only generates the programme and runs
